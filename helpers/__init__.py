@@ -1,0 +1,57 @@
+"""Shared helpers for the course "Model Optimization in Practice".
+
+Importing this package sets ``TF_USE_LEGACY_KERAS=1`` *before* TensorFlow loads, because the
+TensorFlow Model Optimization Toolkit (TFMOT 0.8.1) only works with legacy Keras (``tf_keras``).
+Always ``import helpers`` before ``import tensorflow``. ``helpers.keras`` is the Keras to use and
+``helpers.tf`` is TensorFlow; both load lazily, so data-only code never pays for TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import warnings
+from pathlib import Path
+
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's C++ log lines (not errors)
+
+if "tensorflow" in sys.modules and not os.environ.get("_HELPERS_TF_WARNED"):
+    os.environ["_HELPERS_TF_WARNED"] = "1"
+    warnings.warn(
+        "TensorFlow was imported before helpers, so TF_USE_LEGACY_KERAS may have been set too late "
+        "and TFMOT may reject Keras 3 models. Restart the kernel and `import helpers` first.",
+        stacklevel=2,
+    )
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT_DIR = ROOT / "outputs"  # git-ignored: trained models, .tflite files, results
+
+
+def output_dir(notebook: str) -> Path:
+    """Return (and create) outputs/<notebook>/, where a notebook writes its files."""
+    path = OUTPUT_DIR / notebook
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+_SUBMODULES = {
+    "assignments", "checks", "data", "deploy", "metrics", "models",
+    "plots", "pruning", "quantization", "setup_cell", "training",
+}
+
+__all__ = sorted(_SUBMODULES | {"keras", "tf", "ROOT", "OUTPUT_DIR", "output_dir"})
+
+
+def __getattr__(name: str):
+    """Load TensorFlow, tf_keras and the submodules only when first used."""
+    if name == "tf":
+        tensorflow = importlib.import_module("tensorflow")
+        tensorflow.get_logger().setLevel("ERROR")  # hide "Assets written to ..." chatter
+        return tensorflow
+    if name == "keras":
+        return importlib.import_module("tf_keras")
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'helpers' has no attribute {name!r}")
