@@ -1,0 +1,109 @@
+"""TFLite conversion and the LiteRT interpreter (the maintained successor of tf.lite.Interpreter)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from helpers.training import as_float
+
+TFLiteModel = bytes | str | os.PathLike
+OPTIMIZATIONS = (None, "dynamic", "float16", "int8")
+
+
+def read_tflite(model: TFLiteModel) -> bytes:
+    """Return the bytes of a .tflite model given as bytes or as a path to an existing file."""
+    if isinstance(model, bytes | bytearray):
+        data = bytes(model)
+    elif isinstance(model, str | os.PathLike):
+        path = Path(model)
+        if not path.is_file():
+            raise FileNotFoundError(f"TFLite model file not found: {path}")
+        data = path.read_bytes()
+    else:
+        raise TypeError(f"model must be .tflite bytes or a path, got {type(model).__name__}")
+    if len(data) < 8 or data[4:8] != b"TFL3":
+        raise ValueError("model is not a TFLite flatbuffer (the bytes 4-8 are not 'TFL3')")
+    return data
+
+
+def to_tflite(model, optimization: str | None = None, representative_images=None) -> bytes:
+    """Convert a Keras model to TFLite bytes.
+
+    optimization: None (float32), "dynamic" (int8 weights, float activations), "float16"
+    (float16 weights), or "int8" (full integer: int8 weights, activations, input and output;
+    needs `representative_images`, e.g. a few hundred training images).
+    """
+    from helpers import tf
+
+    if optimization not in OPTIMIZATIONS:
+        raise ValueError(f"optimization must be one of {OPTIMIZATIONS}, got {optimization!r}")
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if optimization is not None:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if optimization == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if optimization == "int8":
+        if representative_images is None or len(representative_images) == 0:
+            raise ValueError("optimization='int8' needs representative_images (a few hundred)")
+        images = as_float(representative_images)
+
+        def representative_dataset():
+            for image in images:
+                yield [image[None, ...]]
+
+        converter.representative_dataset = representative_dataset
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+def save_tflite(data: bytes, path: str | os.PathLike) -> Path:
+    """Write TFLite bytes to `path` (creating folders) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(read_tflite(data))
+    return path
+
+
+def make_interpreter(model: TFLiteModel, num_threads: int = 1):
+    """Return an allocated LiteRT interpreter for a .tflite model (bytes or path)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads <= 0:
+        raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")
+    interpreter = Interpreter(model_content=read_tflite(model), num_threads=num_threads)
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+def prepare_input(images: np.ndarray, detail: dict) -> np.ndarray:
+    """Scale images to [0, 1] and, for an integer input tensor, quantize them with its parameters."""
+    x = as_float(images)
+    dtype = detail["dtype"]
+    if np.issubdtype(dtype, np.integer):
+        scale, zero_point = detail["quantization"]
+        info = np.iinfo(dtype)
+        x = np.clip(np.round(x / scale + zero_point), info.min, info.max)
+    return x.astype(dtype)
+
+
+def tflite_predict(model: TFLiteModel, images: np.ndarray) -> np.ndarray:
+    """Return the predicted class of every image, running the model one image at a time."""
+    interpreter = make_interpreter(model)
+    detail = interpreter.get_input_details()[0]
+    output_index = interpreter.get_output_details()[0]["index"]
+    expected = tuple(detail["shape"][1:])
+    if tuple(np.shape(images)[1:]) != expected:
+        raise ValueError(f"images must have shape (N, {', '.join(map(str, expected))}), "
+                         f"got {np.shape(images)}")
+    x = prepare_input(images, detail)
+    predictions = np.empty(len(x), dtype=np.int64)
+    for i in range(len(x)):
+        interpreter.set_tensor(detail["index"], x[i : i + 1])
+        interpreter.invoke()
+        predictions[i] = int(np.argmax(interpreter.get_tensor(output_index)[0]))
+    return predictions

@@ -1,0 +1,156 @@
+"""What the course measures: parameters, sparsity, bytes on disk (raw and gzipped), accuracy, latency."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from helpers.deploy import TFLiteModel, make_interpreter, prepare_input, tflite_predict
+from helpers.training import as_float
+
+
+def _require_model(model) -> None:
+    if not (hasattr(model, "weights") and hasattr(model, "count_params")):
+        raise TypeError(f"model must be a Keras model, got {type(model).__name__}")
+
+
+def count_params(model) -> int:
+    """Total number of parameters (weights and biases) in a Keras model."""
+    _require_model(model)
+    return int(sum(np.prod(w.shape) for w in model.trainable_weights + _frozen(model)))
+
+
+def _frozen(model) -> list:
+    """Non-trainable weights that are real parameters (BatchNorm statistics), not pruning masks."""
+    skip = ("mask", "threshold", "pruning_step", "optimizer_step", "cluster", "_min", "_max")
+    return [w for w in model.non_trainable_weights if not any(s in w.name for s in skip)]
+
+
+def sparsity_table(model) -> list[dict]:
+    """One row per parameter tensor: name, shape, size, nonzero count and sparsity (fraction of zeros)."""
+    _require_model(model)
+    rows = []
+    for weight in model.trainable_weights + _frozen(model):
+        values = np.asarray(weight.numpy())
+        nonzero = int(np.count_nonzero(values))
+        rows.append({
+            "name": weight.name,
+            "shape": tuple(values.shape),
+            "size": int(values.size),
+            "nonzero": nonzero,
+            "sparsity": (values.size - nonzero) / values.size if values.size else 0.0,
+        })
+    return rows
+
+
+def total_sparsity(model) -> float:
+    """Fraction of all parameters of `model` that are exactly zero."""
+    rows = sparsity_table(model)
+    size = sum(r["size"] for r in rows)
+    return (size - sum(r["nonzero"] for r in rows)) / size if size else 0.0
+
+
+def save_keras_model(model, path: str | os.PathLike) -> Path:
+    """Save a Keras model as HDF5 without optimizer state (as TFMOT's tutorials do); return path."""
+    _require_model(model)
+    from helpers import keras
+
+    path = Path(path)
+    if path.suffix != ".h5":
+        raise ValueError(f"path must end in .h5, got {str(path)!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():  # HDF5 is "legacy" but is what TFMOT's tutorials measure
+        warnings.simplefilter("ignore", UserWarning)
+        keras.models.save_model(model, path, include_optimizer=False)
+    return path
+
+
+def _read_bytes(path: str | os.PathLike) -> bytes:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    return path.read_bytes()
+
+
+def file_size(path: str | os.PathLike) -> int:
+    """Bytes on disk of the file at `path`."""
+    return len(_read_bytes(path))
+
+
+def gzipped_size(path: str | os.PathLike) -> int:
+    """Bytes of the file at `path` after `gzip.compress(data, 9)`: what a download would cost."""
+    return len(gzip.compress(_read_bytes(path), 9))
+
+
+def keras_accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
+    """Fraction of `images` a Keras model classifies correctly (argmax of its outputs)."""
+    _require_model(model)
+    _check_labels(images, labels)
+    predictions = np.argmax(model.predict(as_float(images), batch_size=1024, verbose=0), axis=1)
+    return float(np.mean(predictions == np.asarray(labels)))
+
+
+def tflite_accuracy(model: TFLiteModel, images: np.ndarray, labels: np.ndarray) -> float:
+    """Fraction of `images` a .tflite model (bytes or path) classifies correctly, run with LiteRT."""
+    _check_labels(images, labels)
+    return float(np.mean(tflite_predict(model, images) == np.asarray(labels)))
+
+
+def _check_labels(images: np.ndarray, labels: np.ndarray) -> None:
+    if len(images) == 0 or len(images) != len(labels):
+        raise ValueError(f"need as many labels as images (and at least one), got {len(images)} "
+                         f"images and {len(labels)} labels")
+
+
+def litert_latency(
+    model: TFLiteModel,
+    sample: np.ndarray | None = None,
+    runs: int = 200,
+    warmup: int = 20,
+    num_threads: int = 1,
+) -> dict:
+    """Time `interpreter.invoke()` with LiteRT: `warmup` untimed runs, then `runs` timed ones.
+
+    `sample` is one input batch of the model's input shape without the batch axis, or with a
+    batch axis of any size (batch size = its length); by default one zero image. Returns
+    median, p90 and mean in microseconds per invoke, with the batch size and thread count.
+    """
+    for name, value, low in (("runs", runs, 1), ("warmup", warmup, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    interpreter = make_interpreter(model, num_threads)
+    detail = interpreter.get_input_details()[0]
+    item_shape = tuple(detail["shape"][1:])
+    if sample is None:
+        sample = np.zeros((1, *item_shape), dtype=np.float32)
+    sample = np.asarray(sample)
+    if sample.shape == item_shape:
+        sample = sample[None, ...]
+    if sample.shape[1:] != item_shape:
+        raise ValueError(f"sample must have shape {item_shape} or (batch, {', '.join(map(str, item_shape))}), "
+                         f"got {sample.shape}")
+    if sample.shape[0] != detail["shape"][0]:
+        interpreter.resize_tensor_input(detail["index"], sample.shape)
+        interpreter.allocate_tensors()
+    x = prepare_input(sample, detail)
+    interpreter.set_tensor(detail["index"], x)
+    for _ in range(warmup):
+        interpreter.invoke()
+    times = np.empty(runs)
+    for i in range(runs):
+        start = time.perf_counter_ns()
+        interpreter.invoke()
+        times[i] = (time.perf_counter_ns() - start) / 1000.0
+    return {
+        "median_us": float(np.median(times)),
+        "p90_us": float(np.percentile(times, 90)),
+        "mean_us": float(times.mean()),
+        "runs": runs,
+        "batch_size": int(sample.shape[0]),
+        "num_threads": num_threads,
+    }

@@ -1,0 +1,50 @@
+"""The course's model builders (legacy Keras, so TFMOT can wrap them)."""
+
+from __future__ import annotations
+
+from helpers import keras
+
+
+def _check_positive_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def _check_rate(name: str, value: float) -> None:
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+
+
+def build_mlp(hidden_units: int = 128, dropout: float = 0.2, name: str = "mlp") -> keras.Model:
+    """The article's MLP: Flatten -> Dense(hidden, relu) -> Dropout -> Dense(10) logits."""
+    _check_positive_int("hidden_units", hidden_units)
+    _check_rate("dropout", dropout)
+    return keras.Sequential(
+        [
+            keras.layers.Flatten(input_shape=(28, 28), name="flatten"),
+            keras.layers.Dense(hidden_units, activation="relu", name="hidden"),
+            keras.layers.Dropout(dropout, name="dropout"),
+            keras.layers.Dense(10, name="logits"),
+        ],
+        name=name,
+    )
+
+
+def build_cnn(filters: int = 12, dense_units: int = 0, name: str = "cnn") -> keras.Model:
+    """A small CNN: Reshape -> Conv(filters, 3x3) -> MaxPool -> [Dense] -> Dense(10) logits.
+
+    With the defaults this is the model of TFMOT's "Pruning in Keras" tutorial.
+    """
+    _check_positive_int("filters", filters)
+    if isinstance(dense_units, bool) or not isinstance(dense_units, int) or dense_units < 0:
+        raise ValueError(f"dense_units must be an int >= 0, got {dense_units!r}")
+    layers = [
+        keras.layers.Reshape((28, 28, 1), input_shape=(28, 28), name="reshape"),
+        keras.layers.Conv2D(filters, 3, activation="relu", name="conv"),
+        keras.layers.MaxPooling2D(2, name="pool"),
+        keras.layers.Flatten(name="flatten"),
+    ]
+    if dense_units:
+        layers.append(keras.layers.Dense(dense_units, activation="relu", name="hidden"))
+    layers.append(keras.layers.Dense(10, name="logits"))
+    return keras.Sequential(layers, name=name)

@@ -1,0 +1,83 @@
+"""Seeding, run-size settings and a compile-and-fit helper with the course's defaults."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+
+from helpers import keras, tf
+
+DEFAULT_SEED = 42
+
+
+def set_seed(seed: int = DEFAULT_SEED) -> None:
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow ops deterministic."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def quick_run() -> bool:
+    """True when COURSE_QUICK=1 asks for shorter runs (fewer epochs), e.g. on a slow laptop."""
+    return os.environ.get("COURSE_QUICK", "0") not in ("", "0", "false", "False")
+
+
+def epochs(full: int, quick: int = 1) -> int:
+    """Return `full` epochs normally, or `quick` when COURSE_QUICK=1 is set."""
+    return quick if quick_run() else full
+
+
+def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
+    """Compile with Adam, cross-entropy on logits, and accuracy; return the model."""
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def fit(
+    model: keras.Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    epochs: int = 5,
+    batch_size: int = 128,
+    validation_split: float = 0.1,
+    learning_rate: float = 1e-3,
+    callbacks: list | None = None,
+    verbose: int | str = "auto",
+) -> keras.callbacks.History:
+    """Compile `model` (Adam, logits cross-entropy, accuracy) and fit it, showing Keras' progress bar.
+
+    Images are scaled to [0, 1] here if they arrive as uint8, so callers may pass raw MNIST.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs <= 0:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    if not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    compile_model(model, learning_rate)
+    return model.fit(
+        as_float(x), y, epochs=epochs, batch_size=batch_size, validation_split=validation_split,
+        callbacks=callbacks or [], verbose=verbose,
+    )
+
+
+def as_float(images: np.ndarray) -> np.ndarray:
+    """Return images as float32 in [0, 1]; uint8 input is divided by 255, float passes through."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / 255.0
+    if not np.issubdtype(images.dtype, np.floating):
+        raise TypeError(f"images must be uint8 or floating point, got dtype {images.dtype}")
+    return images.astype(np.float32, copy=False)

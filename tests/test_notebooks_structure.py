@@ -1,0 +1,60 @@
+"""Every notebook follows the course conventions: title, badge, shared setup cell, no outputs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import setup_cell
+
+NOTEBOOKS = sorted(setup_cell.NOTEBOOK_DIR.glob("*.ipynb"))
+
+
+def test_there_are_notebooks():
+    assert [p.name for p in NOTEBOOKS][:1] == ["01_background.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_conventions(path: Path):
+    notebook = nbformat.read(path, as_version=4)
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# "), "H1 title first"
+    assert setup_cell.colab_badge(path.name) in first.source, "Colab badge in the first cell"
+    assert "## What you will learn" in first.source
+    index = setup_cell.setup_cell_index(notebook)
+    assert notebook.cells[index].source == setup_cell.SETUP_CELL, (
+        f"{path.name}'s setup cell differs: run `python -m helpers.setup_cell`")
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code), "commit without outputs"
+    text = "\n".join(c.source for c in notebook.cells)
+    for heading in ("## Exercises", "## Summary", "## Further reading"):
+        assert heading in text, f"{path.name} lacks a '{heading}' section"
+    # each solution region is followed by a check cell
+    for i, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code" and "### BEGIN SOLUTION" in cell.source:
+            following = next(c for c in notebook.cells[i + 1:] if c.cell_type == "code")
+            assert re.search(r"checks\.check_\w+\(", following.source), (
+                f"{path.name} cell {i}: the cell after a solution must call a helpers.checks check")
+
+
+def test_setup_cell_check_command_passes():
+    assert setup_cell.sync(check_only=True) == []
+
+
+def test_sync_rewrites_a_drifted_copy(tmp_path):
+    source = NOTEBOOKS[0]
+    notebook = nbformat.read(source, as_version=4)
+    index = setup_cell.setup_cell_index(notebook)
+    notebook.cells[index].source += "\nprint('drift')"
+    nbformat.write(notebook, tmp_path / source.name)
+    assert setup_cell.sync(tmp_path, check_only=True) == [tmp_path / source.name]
+    assert setup_cell.sync(tmp_path) == [tmp_path / source.name]
+    assert setup_cell.sync(tmp_path, check_only=True) == []
+
+
+def test_setup_cell_is_silent_outside_colab(capsys):
+    exec(compile(setup_cell.SETUP_CELL, "setup", "exec"), {})
+    assert capsys.readouterr() == ("", "")
