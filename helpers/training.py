@@ -28,8 +28,11 @@ def quick_run() -> bool:
     return os.environ.get("COURSE_QUICK", "0") not in ("", "0", "false", "False")
 
 
-def epochs(full: int, quick: int = 1) -> int:
-    """Return `full` epochs normally, or `quick` when COURSE_QUICK=1 is set."""
+def run_size(full, quick):
+    """Return `full` normally, or `quick` when COURSE_QUICK=1 asks for a short run.
+
+    Use it for every setting that costs time: epochs, number of images, grid points, trials.
+    """
     return quick if quick_run() else full
 
 

@@ -30,6 +30,16 @@ def mnist():
     return load_mnist()
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "after_notebooks: reads files the notebooks write; runs after every notebook")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Run tests marked after_notebooks last, so the notebooks have written their outputs."""
+    items.sort(key=lambda item: item.get_closest_marker("after_notebooks") is not None)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
     """Add up the time spent executing each notebook's cells."""

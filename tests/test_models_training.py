@@ -73,6 +73,8 @@ def test_as_float_scales_uint8_only():
 
 def test_quick_run_switch(monkeypatch):
     monkeypatch.setenv("COURSE_QUICK", "1")
-    assert training.epochs(5, quick=1) == 1
+    assert training.run_size(5, quick=1) == 1
     monkeypatch.setenv("COURSE_QUICK", "0")
-    assert training.epochs(5, quick=1) == 5
+    assert training.run_size(5, quick=1) == 5
+    monkeypatch.delenv("COURSE_QUICK")
+    assert training.run_size([1, 2, 3], quick=[1]) == [1, 2, 3]
