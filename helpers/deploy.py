@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +30,20 @@ def read_tflite(model: TFLiteModel) -> bytes:
     if len(data) < 8 or data[4:8] != b"TFL3":
         raise ValueError("model is not a TFLite flatbuffer (the bytes 4-8 are not 'TFL3')")
     return data
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence what C++ code writes to file descriptor 2 (the converter's log lines)."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def to_tflite(model, optimization: str | None = None, representative_images=None) -> bytes:
@@ -58,7 +75,9 @@ def to_tflite(model, optimization: str | None = None, representative_images=None
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
-    return converter.convert()
+    with _quiet_native_stderr(), warnings.catch_warnings():  # errors still raise exceptions
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
+        return converter.convert()
 
 
 def save_tflite(data: bytes, path: str | os.PathLike) -> Path:
