@@ -30,8 +30,10 @@ if "google.colab" in sys.modules:
     tf_version = importlib.metadata.version("tensorflow")  # keep Colab's TensorFlow as it is
     tf_minor = ".".join(tf_version.split(".")[:2])
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"tf-keras~={{tf_minor}}.0",
-                    "tensorflow-model-optimization==0.8.1", "ai-edge-litert"], check=True)
-    sys.path.insert(0, COURSE_DIR)
+                    "tensorflow-model-optimization==0.8.1", "ai-edge-litert"], check=True,
+                   env={{**os.environ, "PIP_ROOT_USER_ACTION": "ignore"}})  # Colab runs as root
+    if COURSE_DIR not in sys.path:
+        sys.path.insert(0, COURSE_DIR)
 elif importlib.util.find_spec("helpers") is None:  # a local copy that was not pip-installed
     sys.path.insert(0, os.path.abspath(".."))'''
 

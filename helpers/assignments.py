@@ -1,0 +1,204 @@
+"""Student copies of the notebooks: solution regions replaced by a stub, outputs cleared.
+
+`python -m helpers.assignments notebooks/ --out student/` writes one student copy per notebook.
+In every code cell, each region from a `### BEGIN SOLUTION` line to its `### END SOLUTION` line
+becomes `# YOUR CODE HERE` and `raise NotImplementedError()` at the BEGIN line's indentation (the
+nbgrader convention). Markdown cells are kept as they are. Every notebook is checked before
+anything is written, so a malformed marker leaves no output at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+
+
+class MarkerError(ValueError):
+    """A solution marker is malformed: BEGIN without END, END without BEGIN, nested or misspelt."""
+
+
+def _marker_kind(line: str) -> str | None:
+    """'begin' or 'end' for an exact marker line, None for other lines; MarkerError if misspelt."""
+    text = line.strip()
+    if text == BEGIN:
+        return "begin"
+    if text == END:
+        return "end"
+    if "BEGIN SOLUTION" in text.upper() or "END SOLUTION" in text.upper():
+        raise MarkerError(f"line {text!r} looks like a solution marker but is not exactly "
+                          f"{BEGIN!r} or {END!r} on a line of its own")
+    return None
+
+
+def solution_regions(source: str) -> list[tuple[int, int]]:
+    """(begin, end) line indices, both inclusive, of each solution region in a cell's source."""
+    regions, begin = [], None
+    for number, line in enumerate(source.split("\n")):
+        try:
+            kind = _marker_kind(line)
+        except MarkerError as error:
+            raise MarkerError(f"line {number + 1}: {error}") from None
+        if kind == "begin" and begin is not None:
+            raise MarkerError(f"line {number + 1}: nested {BEGIN!r} (the region opened on line "
+                              f"{begin + 1} has no {END!r} before it)")
+        if kind == "end" and begin is None:
+            raise MarkerError(f"line {number + 1}: {END!r} without a {BEGIN!r} before it")
+        if kind == "begin":
+            begin = number
+        elif kind == "end":
+            regions.append((begin, number))
+            begin = None
+    if begin is not None:
+        raise MarkerError(f"line {begin + 1}: {BEGIN!r} without a matching {END!r}")
+    return regions
+
+
+def strip_solutions(source: str) -> str:
+    """The cell source with every solution region replaced by the indented stub."""
+    lines = source.split("\n")
+    regions = solution_regions(source)
+    for begin, end in reversed(regions):
+        indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
+        lines[begin:end + 1] = [indent + stub for stub in STUB]
+    return "\n".join(lines)
+
+
+def student_notebook(notebook: nbformat.NotebookNode, name: str = "notebook"
+                     ) -> nbformat.NotebookNode:
+    """A student copy of `notebook`: code cells stripped of solutions, outputs cleared."""
+    student = copy.deepcopy(notebook)
+    student.metadata.pop("widgets", None)  # saved widget state is output too
+    for index, cell in enumerate(student.cells):
+        if cell.cell_type != "code":
+            continue
+        try:
+            cell.source = strip_solutions(cell.source)
+        except MarkerError as error:
+            raise MarkerError(f"{name}, cell {index}: {error}") from None
+        cell.outputs = []
+        cell.execution_count = None
+    return student
+
+
+def notebook_paths(source: Path | str) -> list[Path]:
+    """The notebooks to convert: `source` itself if it is a .ipynb file, else its *.ipynb files."""
+    source = Path(source)
+    if source.is_file() and source.suffix == ".ipynb":
+        return [source]
+    if not source.is_dir():
+        raise FileNotFoundError(f"source {str(source)!r} is neither a folder nor a .ipynb file")
+    paths = sorted(source.glob("*.ipynb"))
+    if not paths:
+        raise FileNotFoundError(f"source folder {str(source)!r} holds no .ipynb notebooks")
+    return paths
+
+
+def _check_out_dir(out: Path, sources: list[Path], force: bool) -> None:
+    """Refuse an `out` that would mix with stale files, or whose replacement deletes sources."""
+    out_resolved = out.resolve()
+    for path in sources:
+        if out_resolved == path.parent.resolve() or out_resolved in path.resolve().parents:
+            raise ValueError(f"out {str(out)!r} contains the source notebook {str(path)!r}; "
+                             "choose a separate folder such as student/")
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"out {str(out)!r} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise FileExistsError(f"out folder {str(out)!r} exists and is not empty; pass --force "
+                              "(force=True) to replace it entirely, or choose another folder")
+    entries = list(out.iterdir()) if out.is_dir() else []
+    others = sorted(p.name for p in entries if not _is_notebook_entry(p))
+    if others:
+        raise FileExistsError(
+            f"out folder {str(out)!r} holds more than notebooks ({', '.join(others[:3])}"
+            f"{', ...' if len(others) > 3 else ''}); --force only replaces a folder of notebooks, "
+            "so choose another folder or empty this one yourself")
+
+
+def _is_notebook_entry(path: Path) -> bool:
+    """True for what a folder of student copies may hold: .ipynb files and Jupyter checkpoints."""
+    if path.name == ".ipynb_checkpoints":
+        return path.is_dir()
+    return path.is_file() and path.suffix == ".ipynb"
+
+
+def make_student_copies(source: Path | str, out: Path | str, force: bool = False) -> list[Path]:
+    """Write a student copy of every notebook in `source` into `out`; return the written paths.
+
+    All notebooks are converted in memory first, then written to a temporary folder that replaces
+    `out` only when everything succeeded. An existing non-empty `out` is refused unless `force`,
+    which replaces it entirely (no stale files survive); `force` never deletes a folder that
+    holds anything but notebooks, nor one that holds the sources.
+    """
+    paths, out = notebook_paths(source), Path(out)
+    _check_out_dir(out, paths, force)
+    students = {path.name: student_notebook(nbformat.read(path, as_version=4), path.name)
+                for path in paths}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
+    try:
+        for name, notebook in students.items():
+            nbformat.write(notebook, staging / name)
+        _replace_dir(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out / name for name in students]
+
+
+def _replace_dir(new: Path, out: Path) -> None:
+    """Move the folder `new` to `out`, replacing whatever `out` held; restore `out` on failure."""
+    if not out.exists():
+        new.rename(out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
+    old.rmdir()
+    out.rename(old)
+    try:
+        new.rename(out)
+    except BaseException:
+        old.rename(out)
+        raise
+    shutil.rmtree(old)
+
+
+def count_regions(notebook: nbformat.NotebookNode) -> int:
+    """Number of solution regions in the notebook's code cells."""
+    return sum(len(solution_regions(cell.source))
+               for cell in notebook.cells if cell.cell_type == "code")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: write student copies; exit 0 on success, 1 with a message on any error."""
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.assignments",
+        description="Write student copies of the notebooks: solutions replaced by "
+                    "`raise NotImplementedError()`, outputs cleared.")
+    parser.add_argument("source", help="a folder of notebooks (e.g. notebooks/) or one .ipynb file")
+    parser.add_argument("--out", required=True,
+                        help="folder for the student copies (e.g. student/)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing --out folder of notebooks entirely")
+    args = parser.parse_args(argv)
+    try:
+        written = make_student_copies(args.source, args.out, force=args.force)
+    except (MarkerError, OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        print("nothing was written.", file=sys.stderr)
+        return 1
+    for source_path, path in zip(notebook_paths(args.source), written, strict=True):
+        regions = count_regions(nbformat.read(source_path, as_version=4))
+        print(f"wrote {path} ({regions} solution region{'s' * (regions != 1)} replaced)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
