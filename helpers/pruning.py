@@ -1,0 +1,268 @@
+"""Pruning from scratch in NumPy: magnitude (per-layer, global), m:n masks, neuron pruning."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers import keras
+
+
+def as_weights(weights, name: str = "weights") -> np.ndarray:
+    """Return `weights` as a non-empty real NumPy array, or raise an error naming `name`."""
+    array = np.asarray(weights)
+    if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer)
+                                   or np.issubdtype(array.dtype, np.floating)):
+        raise TypeError(f"{name} must be a numeric (integer or float) array, "
+                        f"got dtype {array.dtype}")
+    if array.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite, got NaN or infinity")
+    return array
+
+
+def check_sparsity(sparsity) -> float:
+    """Return `sparsity` as a float, or raise if it is not a number in [0, 1)."""
+    number = int | float | np.integer | np.floating
+    if isinstance(sparsity, bool) or not isinstance(sparsity, number):
+        raise TypeError(f"sparsity must be a number in [0, 1), "
+                        f"got {type(sparsity).__name__} {sparsity!r}")
+    if not 0.0 <= float(sparsity) < 1.0:
+        raise ValueError(f"sparsity must be in [0, 1) (the fraction of weights set to zero), "
+                         f"got {sparsity!r}")
+    return float(sparsity)
+
+
+def prune_count(size: int, sparsity: float) -> int:
+    """How many of `size` weights a target `sparsity` removes: round(sparsity * size)."""
+    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 0:
+        raise ValueError(f"size must be an int >= 0, got {size!r}")
+    return int(round(check_sparsity(sparsity) * int(size)))
+
+
+def magnitude_threshold(weights, sparsity: float) -> float:
+    """The s-quantile threshold θ of |W|: `|w| >= θ` keeps all but the round(s·size) smallest.
+
+    θ is the smallest surviving magnitude, found by selection (`np.partition`, O(m)); it is 0
+    when nothing is pruned and infinity when everything is. With ties at θ, `|w| >= θ` may keep
+    more weights than asked; `magnitude_mask` breaks such ties exactly.
+    """
+    magnitudes = np.abs(as_weights(weights)).ravel().astype(np.float64)
+    k = prune_count(magnitudes.size, sparsity)
+    if k == 0:
+        return 0.0
+    if k >= magnitudes.size:
+        return float("inf")
+    return float(np.partition(magnitudes, k)[k])
+
+
+def magnitude_mask(weights, sparsity: float) -> np.ndarray:
+    """Boolean keep-mask that removes exactly round(s·size) smallest-magnitude weights.
+
+    Weights below the threshold are removed; ties at the threshold are removed in flat (C) index
+    order, so the result is deterministic and the count is exact even with repeated values.
+    """
+    array = as_weights(weights)
+    magnitudes = np.abs(array).ravel().astype(np.float64)
+    k = prune_count(magnitudes.size, sparsity)
+    keep = np.ones(magnitudes.size, dtype=bool)
+    if k >= magnitudes.size:
+        keep[:] = False
+    elif k > 0:
+        theta = np.partition(magnitudes, k - 1)[k - 1]  # the largest magnitude that is removed
+        below = magnitudes < theta
+        keep[below] = False
+        ties = np.flatnonzero(magnitudes == theta)
+        keep[ties[: k - int(below.sum())]] = False
+    return keep.reshape(array.shape)
+
+
+def magnitude_prune(weights, sparsity: float) -> np.ndarray:
+    """Return a copy of `weights` with the round(s·size) smallest magnitudes set to zero.
+
+    Survivors keep their exact values; ties are broken deterministically (see `magnitude_mask`).
+    """
+    array = as_weights(weights)
+    return np.where(magnitude_mask(array, sparsity), array, np.zeros((), dtype=array.dtype))
+
+
+def global_magnitude_masks(weights_list, sparsity: float) -> list[np.ndarray]:
+    """Keep-masks for several arrays pruned with ONE threshold shared by all of them."""
+    if isinstance(weights_list, np.ndarray) or not isinstance(weights_list, list | tuple) \
+            or len(weights_list) == 0:
+        raise TypeError("weights_list must be a non-empty list or tuple of arrays, got "
+                        f"{type(weights_list).__name__}")
+    arrays = [as_weights(w, f"weights_list[{i}]") for i, w in enumerate(weights_list)]
+    flat = np.concatenate([np.abs(a).ravel().astype(np.float64) for a in arrays])
+    keep = magnitude_mask(flat, sparsity)
+    splits = np.cumsum([a.size for a in arrays])[:-1]
+    return [part.reshape(a.shape) for part, a in zip(np.split(keep, splits), arrays, strict=True)]
+
+
+def _check_nm(n: int, m: int) -> None:
+    for name, value in (("n", n), ("m", m)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if m <= 0:
+        raise ValueError(f"m (the group size) must be a positive int, got {m!r}")
+    if not 0 <= n <= m:
+        raise ValueError(f"n (nonzeros kept per group) must be in [0, m] = [0, {m}], got {n!r}")
+
+
+def nm_mask(weights, n: int = 2, m: int = 4) -> np.ndarray:
+    """Boolean keep-mask with at most `n` nonzeros in every group of `m` consecutive weights.
+
+    Groups run along the input axis (axis 0: rows of a Dense kernel, as TFMOT's `sparsity_m_by_n`
+    does); each keeps its n largest magnitudes, ties going to the lower index. 2:4 is the pattern
+    NVIDIA's sparse tensor cores accelerate.
+    """
+    array = as_weights(weights)
+    _check_nm(n, m)
+    if array.shape[0] % m:
+        raise ValueError(f"the input axis (axis 0) of weights has length {array.shape[0]}, "
+                         "which is "
+                         f"not divisible by m={m}; pad it or pick m dividing {array.shape[0]}")
+    groups = np.abs(array).reshape(array.shape[0] // m, m, -1)  # (groups, m, everything else)
+    order = np.argsort(-groups, axis=1, kind="stable")  # largest first, ties to the lower index
+    ranks = np.argsort(order, axis=1, kind="stable")
+    return (ranks < n).reshape(array.shape)
+
+
+def satisfies_nm(weights, n: int = 2, m: int = 4) -> bool:
+    """True if every group of `m` consecutive weights along axis 0 holds at most `n` nonzeros."""
+    array = as_weights(weights)
+    _check_nm(n, m)
+    if array.shape[0] % m:
+        raise ValueError(f"the input axis (axis 0) of weights has length {array.shape[0]}, "
+                         f"not divisible by m={m}")
+    return bool(((array.reshape(array.shape[0] // m, m, -1) != 0).sum(axis=1) <= n).all())
+
+
+# --- neuron (structured) pruning --------------------------------------------------------------
+
+def _activations(activations) -> np.ndarray:
+    array = as_weights(activations, "activations")
+    if array.ndim != 2:
+        raise ValueError(f"activations must be 2-D (samples, units), got shape {array.shape}")
+    return array
+
+
+def mean_activation(activations) -> np.ndarray:
+    """Mean activation of each unit over the samples; a low mean suggests an unimportant neuron."""
+    return _activations(activations).mean(axis=0)
+
+
+def apoz(activations) -> np.ndarray:
+    """Average Percentage of Zeros: fraction of samples on which each unit outputs exactly 0.
+
+    Hu et al. (2016): a ReLU neuron that is almost always zero contributes little, so a HIGH
+    APoZ marks a neuron to remove (the opposite direction of the other scores).
+    """
+    return (_activations(activations) == 0).mean(axis=0)
+
+
+def weight_norm_scores(kernel, order: int = 2) -> np.ndarray:
+    """Norm of each unit's incoming weights (a column of a Dense kernel): a data-free score."""
+    array = as_weights(kernel, "kernel")
+    if array.ndim != 2:
+        raise ValueError(f"kernel must be 2-D (inputs, units), got shape {array.shape}")
+    if order not in (1, 2):
+        raise ValueError(f"order must be 1 or 2, got {order!r}")
+    return np.linalg.norm(array.astype(np.float64), ord=order, axis=0)
+
+
+def units_to_keep(scores, n_remove: int) -> np.ndarray:
+    """Sorted indices of the units to keep after removing the `n_remove` lowest `scores`.
+
+    Ties go to the lower index (it is removed first), so the choice is deterministic. For APoZ,
+    where high is bad, pass `-apoz(...)`.
+    """
+    scores = as_weights(scores, "scores")
+    if scores.ndim != 1:
+        raise ValueError(f"scores must be 1-D (one per unit), got shape {scores.shape}")
+    if isinstance(n_remove, bool) or not isinstance(n_remove, int | np.integer) \
+            or not 0 <= n_remove < scores.size:
+        raise ValueError(f"n_remove must be an int in [0, {scores.size - 1}] (at least one unit "
+                         f"must stay), got {n_remove!r}")
+    removed = np.argsort(scores, kind="stable")[:n_remove]
+    return np.setdiff1d(np.arange(scores.size), removed)
+
+
+def layer_outputs(model, layer_name: str, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Outputs (activations) of the layer `layer_name` of a Keras model for `images`."""
+    from helpers.training import as_float
+
+    layer = model.get_layer(layer_name)  # raises ValueError naming the layer if absent
+    probe = keras.Model(model.inputs, layer.output)
+    return probe.predict(as_float(images), batch_size=batch_size, verbose=0)
+
+
+def remove_dense_units(model, layer_name: str, keep) -> keras.Sequential:
+    """A genuinely smaller copy of a Sequential model: Dense `layer_name` keeps only units `keep`.
+
+    The kernel columns and biases of `layer_name` and the matching kernel rows of the next Dense
+    layer are kept; weight-free layers in between (Dropout, Activation) pass through. Other
+    weights are copied unchanged. The new model is not compiled.
+    """
+    if not isinstance(model, keras.Sequential):
+        raise TypeError(f"model must be a tf_keras Sequential model, got {type(model).__name__}")
+    names = [layer.name for layer in model.layers]
+    if layer_name not in names:
+        raise ValueError(f"layer_name {layer_name!r} is not in the model; layers: {names}")
+    index = names.index(layer_name)
+    layer = model.layers[index]
+    if not isinstance(layer, keras.layers.Dense):
+        raise ValueError(f"layer {layer_name!r} must be Dense, got {type(layer).__name__}")
+    following = [i for i in range(index + 1, len(names)) if model.layers[i].weights]
+    if not following or not isinstance(model.layers[following[0]], keras.layers.Dense):
+        raise ValueError(f"layer {layer_name!r} must be followed by a Dense layer "
+                         "(only weight-free "
+                         "layers such as Dropout in between)")
+    keep = np.asarray(keep)
+    if keep.ndim != 1 or keep.size == 0 or not np.issubdtype(keep.dtype, np.integer) \
+            or len(np.unique(keep)) != keep.size or keep.min() < 0 or keep.max() >= layer.units:
+        raise ValueError(f"keep must be distinct unit indices in [0, {layer.units - 1}] "
+                         f"(at least one), got {keep!r}")
+    keep = np.sort(keep)
+    config = model.get_config()
+    for entry in config["layers"]:
+        if entry["config"].get("name") == layer_name:
+            entry["config"]["units"] = int(keep.size)
+    smaller = keras.Sequential.from_config(config)
+    for i, (old, new) in enumerate(zip(model.layers, smaller.layers, strict=True)):
+        weights = old.get_weights()
+        if i == index:
+            weights = [weights[0][:, keep], *[w[keep] for w in weights[1:]]]
+        elif i == following[0]:
+            weights = [weights[0][keep, :], *weights[1:]]
+        new.set_weights(weights)
+    return smaller
+
+
+# --- masked fine-tuning -----------------------------------------------------------------------
+
+def apply_masks(model, masks: dict) -> None:
+    """Multiply the kernel of each named layer by its 0/1 mask: {layer_name: keep_mask}."""
+    if not isinstance(masks, dict):
+        raise TypeError("masks must be a dict {layer_name: keep_mask}, "
+                        f"got {type(masks).__name__}")
+    for name, mask in masks.items():
+        kernel = model.get_layer(name).kernel
+        if tuple(np.shape(mask)) != tuple(kernel.shape):
+            raise ValueError(f"mask for layer {name!r} has shape {np.shape(mask)}, but its kernel "
+                             f"has shape {tuple(kernel.shape)}")
+        kernel.assign(kernel * np.asarray(mask, dtype=kernel.dtype.as_numpy_dtype))
+
+
+class KeepMasks(keras.callbacks.Callback):
+    """Keras callback that re-applies pruning masks after every batch (masked fine-tuning)."""
+
+    def __init__(self, masks: dict):
+        super().__init__()
+        if not isinstance(masks, dict):
+            raise TypeError("masks must be a dict {layer_name: keep_mask}, "
+                            f"got {type(masks).__name__}")
+        self.masks = masks
+
+    def on_train_batch_end(self, batch, logs=None):
+        apply_masks(self.model, self.masks)

@@ -1,0 +1,339 @@
+"""helpers.pruning: exact magnitude pruning, m:n masks, neuron scoring and removal, masked fine-tuning;
+and the checks of notebook 02's exercises."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import checks, keras, pruning
+
+SHAPES = [(7,), (64,), (13, 17), (784, 128), (3, 3, 4, 8)]
+GRID = [0.0, 0.01, 0.1, 0.25, 1 / 3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.999]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("sparsity", GRID)
+def test_magnitude_prune_is_exact_and_keeps_survivors(shape, sparsity):
+    w = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    pruned = pruning.magnitude_prune(w, sparsity)
+    k = round(sparsity * w.size)
+    assert pruned.shape == w.shape and pruned.dtype == w.dtype
+    assert np.count_nonzero(pruned == 0) == k
+    survivors = pruned != 0
+    np.testing.assert_array_equal(pruned[survivors], w[survivors])
+    if 0 < k < w.size:  # the survivors are the largest magnitudes
+        assert np.abs(w[survivors]).min() > np.abs(w[~survivors]).max()
+
+
+@pytest.mark.parametrize("sparsity", [0.1, 0.5, 0.73, 0.9])
+def test_magnitude_prune_with_heavy_ties_is_deterministic_and_within_one(sparsity):
+    w = np.random.default_rng(1).integers(-3, 4, size=(50, 40)).astype(np.float32)  # 7 values
+    w[w == 0] = 1.0  # no zeros before pruning, so every zero afterwards was pruned
+    first, second = pruning.magnitude_prune(w, sparsity), pruning.magnitude_prune(w.copy(), sparsity)
+    np.testing.assert_array_equal(first, second)
+    assert abs(np.count_nonzero(first == 0) - sparsity * w.size) <= 1
+    # ties are broken by flat index: among weights of the threshold magnitude, the first go first
+    theta = np.abs(w[first == 0]).max()
+    tied = np.flatnonzero(np.abs(w).ravel() == theta)
+    removed = (first == 0).ravel()[tied]
+    assert not np.any(np.diff(removed.astype(int)) > 0), "a later tie was removed before an earlier one"
+
+
+def test_magnitude_prune_uses_magnitude_not_sign():
+    w = np.array([-5.0, -0.1, 0.2, 3.0, -4.0, 0.05])
+    np.testing.assert_array_equal(pruning.magnitude_prune(w, 0.5), [-5.0, 0, 0, 3.0, -4.0, 0])
+
+
+@pytest.mark.parametrize("sparsity", [0.0, 0.3, 0.5, 0.8, 0.99])
+def test_threshold_is_the_quantile_that_keeps_the_rest(sparsity):
+    w = np.random.default_rng(2).normal(size=1000)
+    theta = pruning.magnitude_threshold(w, sparsity)
+    assert np.count_nonzero(np.abs(w) < theta) == round(sparsity * w.size)
+    np.testing.assert_array_equal(np.abs(w) >= theta, pruning.magnitude_mask(w, sparsity))
+
+
+def test_threshold_edges():
+    assert pruning.magnitude_threshold([1.0, -2.0], 0.0) == 0.0
+    assert pruning.magnitude_threshold([1.0, -2.0], 0.9) == float("inf")  # round(1.8) = 2: all go
+
+
+@pytest.mark.parametrize("bad", [1.0, 1.5, -0.1, float("nan")])
+def test_sparsity_outside_range_raises(bad):
+    with pytest.raises(ValueError, match="sparsity must be in \\[0, 1\\)"):
+        pruning.magnitude_prune(np.ones(4), bad)
+
+
+@pytest.mark.parametrize("bad", ["0.5", None, True])
+def test_sparsity_of_wrong_type_raises(bad):
+    with pytest.raises(TypeError, match="sparsity"):
+        pruning.magnitude_prune(np.ones(4), bad)
+
+
+@pytest.mark.parametrize("bad", [np.array(["a", "b"]), [None, 1.0], np.array([True, False])])
+def test_non_numeric_weights_raise(bad):
+    with pytest.raises(TypeError, match="weights must be a numeric"):
+        pruning.magnitude_prune(bad, 0.5)
+
+
+def test_empty_or_nan_weights_raise():
+    with pytest.raises(ValueError, match="weights must not be empty"):
+        pruning.magnitude_prune(np.array([]), 0.5)
+    with pytest.raises(ValueError, match="finite"):
+        pruning.magnitude_prune(np.array([1.0, np.nan]), 0.5)
+
+
+def test_global_masks_share_one_threshold():
+    rng = np.random.default_rng(3)
+    big, small = rng.normal(0, 0.1, size=(100, 50)), rng.normal(0, 1.0, size=(20, 5))
+    masks = pruning.global_magnitude_masks([big, small], 0.8)
+    removed = sum((~m).sum() for m in masks)
+    assert removed == round(0.8 * (big.size + small.size))
+    # the small-magnitude layer loses far more than 80%, the large-magnitude one far less
+    assert (~masks[0]).mean() > 0.8 > (~masks[1]).mean()
+    kept = np.concatenate([np.abs(big[masks[0]]), np.abs(small[masks[1]])])
+    gone = np.concatenate([np.abs(big[~masks[0]]), np.abs(small[~masks[1]])])
+    assert kept.min() >= gone.max()
+    with pytest.raises(TypeError, match="weights_list"):
+        pruning.global_magnitude_masks(big, 0.5)
+
+
+@pytest.mark.parametrize("shape", [(8,), (16, 3), (784, 128), (12, 2, 5)])
+@pytest.mark.parametrize("n, m", [(2, 4), (1, 4), (4, 8), (0, 2), (3, 3)])
+def test_nm_mask_keeps_the_n_largest_of_every_group(shape, n, m):
+    if shape[0] % m:
+        pytest.skip("axis 0 not divisible by m")
+    w = np.random.default_rng(4).normal(size=shape)
+    mask = pruning.nm_mask(w, n, m)
+    assert mask.shape == w.shape and mask.dtype == bool
+    groups_w = np.abs(w).reshape(shape[0] // m, m, -1)
+    groups_k = mask.reshape(shape[0] // m, m, -1)
+    assert (groups_k.sum(axis=1) == n).all()
+    for g in range(groups_w.shape[0]):
+        for c in range(groups_w.shape[2]):
+            expected = np.sort(np.argsort(-groups_w[g, :, c], kind="stable")[:n])
+            np.testing.assert_array_equal(np.flatnonzero(groups_k[g, :, c]), expected)
+    assert pruning.satisfies_nm(np.where(mask, w, 0), n, m)
+
+
+def test_nm_mask_groups_run_along_the_input_axis():
+    w = np.array([[1.0, 9.0], [2.0, 8.0], [3.0, 7.0], [4.0, 6.0]])
+    np.testing.assert_array_equal(pruning.nm_mask(w, 2, 4),
+                                  [[False, True], [False, True], [True, False], [True, False]])
+    assert not pruning.satisfies_nm(np.ones((4, 2)), 2, 4)
+
+
+@pytest.mark.parametrize("n, m, match", [(5, 4, "n \\(nonzeros"), (2, 0, "m \\(the group size"),
+                                         (-1, 4, "n \\(nonzeros"), (2, 3, "not divisible by m=3")])
+def test_nm_mask_rejects_bad_arguments(n, m, match):
+    with pytest.raises(ValueError, match=match):
+        pruning.nm_mask(np.ones((8, 2)), n, m)
+    with pytest.raises(TypeError, match="n must be an int"):
+        pruning.nm_mask(np.ones(8), 2.0, 4)
+
+
+def test_activation_scores():
+    acts = np.array([[0.0, 1.0, 2.0], [0.0, 0.0, 4.0], [0.0, 3.0, 0.0], [0.0, 0.0, 2.0]])
+    np.testing.assert_allclose(pruning.mean_activation(acts), [0.0, 1.0, 2.0])
+    np.testing.assert_allclose(pruning.apoz(acts), [1.0, 0.5, 0.25])
+    np.testing.assert_allclose(pruning.weight_norm_scores(np.array([[3.0, 0.0], [4.0, -1.0]])), [5.0, 1.0])
+    np.testing.assert_allclose(pruning.weight_norm_scores(np.array([[3.0, 0.0], [-4.0, 1.0]]), 1), [7.0, 1.0])
+    with pytest.raises(ValueError, match="activations must be 2-D"):
+        pruning.apoz(np.ones(3))
+    with pytest.raises(ValueError, match="order must be 1 or 2"):
+        pruning.weight_norm_scores(np.ones((2, 2)), 3)
+
+
+def test_units_to_keep():
+    np.testing.assert_array_equal(pruning.units_to_keep([0.5, 0.1, 0.9, 0.1], 2), [0, 2])
+    np.testing.assert_array_equal(pruning.units_to_keep([1.0, 1.0, 1.0], 1), [1, 2])  # ties: lower first
+    for bad in (3, -1, 1.5):
+        with pytest.raises(ValueError, match="n_remove"):
+            pruning.units_to_keep([1.0, 2.0, 3.0], bad)
+
+
+def _mlp_with_dead_units(dead):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.layers.Flatten(input_shape=(4, 4), name="flatten"),
+        keras.layers.Dense(12, activation="relu", name="hidden"),
+        keras.layers.Dropout(0.2, name="dropout"),
+        keras.layers.Dense(3, name="logits"),
+    ])
+    kernel, bias = model.get_layer("hidden").get_weights()
+    kernel[:, dead] = -np.abs(kernel[:, dead]) - 0.1  # negative weights and bias on inputs >= 0:
+    bias[dead] = -1.0                                  # these ReLUs never fire,
+    alive = np.setdiff1d(np.arange(12), dead)           # the others always do
+    kernel[:, alive] = np.abs(kernel[:, alive])
+    bias[alive] = 0.1
+    model.get_layer("hidden").set_weights([kernel, bias])
+    return model
+
+
+def test_removing_never_active_units_keeps_outputs_and_shrinks_the_model():
+    dead = [1, 4, 5, 10]
+    model = _mlp_with_dead_units(dead)
+    x = np.random.default_rng(5).uniform(0, 1, size=(200, 4, 4)).astype(np.float32)
+    acts = pruning.layer_outputs(model, "hidden", x)
+    assert acts.shape == (200, 12)
+    np.testing.assert_array_equal(pruning.apoz(acts)[dead], 1.0)
+    keep = pruning.units_to_keep(-pruning.apoz(acts), len(dead))
+    np.testing.assert_array_equal(keep, sorted(set(range(12)) - set(dead)))
+    smaller = pruning.remove_dense_units(model, "hidden", keep)
+    assert smaller.get_layer("hidden").units == 8
+    assert smaller.count_params() == model.count_params() - 4 * (16 + 1) - 4 * 3
+    np.testing.assert_allclose(smaller.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_removing_active_units_changes_outputs():
+    model = _mlp_with_dead_units([1])
+    x = np.random.default_rng(6).uniform(0, 1, size=(50, 4, 4)).astype(np.float32)
+    acts = pruning.layer_outputs(model, "hidden", x)
+    busiest = int(np.argmax(pruning.mean_activation(acts)))
+    smaller = pruning.remove_dense_units(model, "hidden", np.setdiff1d(np.arange(12), [busiest]))
+    assert not np.allclose(smaller.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-4)
+
+
+def test_remove_dense_units_rejects_bad_input():
+    model = _mlp_with_dead_units([0])
+    with pytest.raises(ValueError, match="not in the model"):
+        pruning.remove_dense_units(model, "nope", [0])
+    with pytest.raises(ValueError, match="must be followed by a Dense"):
+        pruning.remove_dense_units(model, "logits", [0])
+    with pytest.raises(ValueError, match="must be Dense"):
+        pruning.remove_dense_units(model, "flatten", [0])
+    for keep in ([], [0, 0], [12], [0.5]):
+        with pytest.raises(ValueError, match="keep must be distinct unit indices"):
+            pruning.remove_dense_units(model, "hidden", keep)
+    with pytest.raises(TypeError, match="Sequential"):
+        pruning.remove_dense_units(object(), "hidden", [0])
+
+
+def test_keep_masks_callback_keeps_pruned_weights_at_zero():
+    model = _mlp_with_dead_units([])
+    kernel = model.get_layer("hidden").get_weights()[0]
+    masks = {"hidden": pruning.magnitude_mask(kernel, 0.75)}
+    pruning.apply_masks(model, masks)
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    rng = np.random.default_rng(7)
+    x, y = rng.uniform(size=(256, 4, 4)).astype(np.float32), rng.integers(0, 3, 256)
+    model.fit(x, y, epochs=2, batch_size=32, verbose=0, callbacks=[pruning.KeepMasks(masks)])
+    trained = model.get_layer("hidden").get_weights()[0]
+    assert np.all(trained[~masks["hidden"]] == 0)
+    assert not np.allclose(trained[masks["hidden"]], kernel[masks["hidden"]])  # survivors learned
+    with pytest.raises(ValueError, match="has shape"):
+        pruning.apply_masks(model, {"hidden": np.ones((3, 3), bool)})
+
+
+# --- checks of notebook 02 ----------------------------------------------------------------------
+
+def not_attempted(*args):
+    raise NotImplementedError()
+
+
+def threshold_solution(w, s):
+    return pruning.magnitude_threshold(w, s)
+
+
+def prune_solution(w, s):
+    return pruning.magnitude_prune(w, s)
+
+
+def nm_solution(w, n, m):
+    return pruning.nm_mask(w, n, m)
+
+
+def bitmask_bytes_solution(w):
+    w = np.asarray(w)
+    return int(np.ceil(w.size / 8)) + 4 * int(np.count_nonzero(w))
+
+
+def nm_by_signed_value(w, n, m):
+    w = np.asarray(w)
+    groups = w.reshape(w.shape[0] // m, m, -1)
+    ranks = np.argsort(np.argsort(-groups, axis=1, kind="stable"), axis=1, kind="stable")
+    return (ranks < n).reshape(w.shape)
+
+
+CASES = {
+    checks.check_threshold_for_sparsity: (threshold_solution, [
+        lambda w, s: float(np.quantile(w, s)),                    # signed, the article's mistake
+        lambda w, s: float(np.quantile(np.abs(w), 1 - s)),        # keeps s instead of pruning s
+        lambda w, s: float(np.percentile(np.abs(w), s)),          # percent vs fraction
+        lambda w, s: "0.5",
+    ]),
+    checks.check_magnitude_prune: (prune_solution, [
+        lambda w, s: np.where(w >= np.quantile(w, s), w, 0),     # signed rule
+        lambda w, s: np.where(np.abs(w) >= np.quantile(np.abs(w), s), 1.0, 0.0),  # returns the mask
+        lambda w, s: np.where(np.abs(w) > np.quantile(np.abs(w), s), w, 0).ravel(),  # flattened
+        lambda w, s: np.sort(pruning.magnitude_prune(w, s), axis=None).reshape(np.shape(w)),
+        lambda w, s: pruning.magnitude_prune(w, min(s + 0.05, 0.99)),  # overshoots
+    ]),
+    checks.check_nm_mask: (nm_solution, [
+        lambda w, n, m: pruning.nm_mask(np.asarray(w).T, n, m).T if np.ndim(w) == 2
+        and np.shape(w)[1] % m == 0 else np.zeros(np.shape(w), bool),   # wrong axis
+        lambda w, n, m: pruning.magnitude_mask(w, 1 - n / m),      # global, not per group
+        lambda w, n, m: ~pruning.nm_mask(w, n, m),                 # keeps the smallest
+        lambda w, n, m: nm_by_signed_value(w, n, m),               # values, not magnitudes
+    ]),
+    checks.check_bitmask_bytes: (bitmask_bytes_solution, [
+        lambda w: 4 * int(np.count_nonzero(w)),                    # forgets the mask
+        lambda w: np.size(w) + 4 * int(np.count_nonzero(w)),       # one byte per mask entry
+        lambda w: np.size(w) / 8 + 4 * int(np.count_nonzero(w)),   # fractional bytes
+        lambda w: 4 * np.size(w),                                  # dense
+        lambda w: int(np.ceil(np.size(w) / 8)) + 4 * (np.size(w) - int(np.count_nonzero(w))),
+    ]),
+}
+
+
+@pytest.mark.parametrize("check", CASES, ids=lambda c: c.__name__)
+def test_check_accepts_solution_and_rejects_wrong_answers(check, capsys):
+    solution, wrong_answers = CASES[check]
+    check(solution)
+    assert "✅" in capsys.readouterr().out
+    for i, wrong in enumerate(wrong_answers):
+        with pytest.raises(AssertionError, match="Hint") as info:
+            check(wrong)
+        assert "not attempted" not in str(info.value), f"wrong answer {i}"
+
+
+@pytest.mark.parametrize("check", [*CASES, checks.check_per_layer_sparsities], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("placeholder", [not_attempted, None, ...])
+def test_check_says_plainly_when_not_attempted(check, placeholder):
+    args = ({"hidden": 100_352, "logits": 1280}, 0.975, lambda s: 0.97) \
+        if check is checks.check_per_layer_sparsities else ()
+    with pytest.raises(NotImplementedError, match="not attempted yet"):
+        check(placeholder, *args)
+
+
+SIZES = {"hidden": 100_352, "logits": 1280}
+
+
+def test_per_layer_check_accepts_a_good_choice(capsys):
+    seen = []
+
+    def evaluate(sparsities):
+        seen.append(dict(sparsities))
+        return 0.972
+
+    checks.check_per_layer_sparsities(lambda: {"hidden": 0.8, "logits": 0.3}, SIZES, 0.975, evaluate)
+    assert "✅" in capsys.readouterr().out and seen == [{"hidden": 0.8, "logits": 0.3}]
+
+
+@pytest.mark.parametrize("choice, accuracy, match", [
+    ({"hidden": 0.5, "logits": 0.5}, 0.975, "overall sparsity"),     # not sparse enough
+    ({"hidden": 0.74, "logits": 0.99}, 0.975, "overall sparsity"),   # the unweighted mean is > 75%
+    ({"hidden": 0.99, "logits": 0.99}, 0.90, "percentage point"),    # too much accuracy lost
+    ({"hidden": 0.8}, 0.975, "one sparsity per layer"),
+    ({"hidden": 1.0, "logits": 0.0}, 0.975, "in \\[0, 1\\)"),
+    ({"hidden": "0.8", "logits": 0.3}, 0.975, "a number"),
+])
+def test_per_layer_check_rejects_bad_choices(choice, accuracy, match):
+    calls = []
+    with pytest.raises(AssertionError, match=match) as info:
+        checks.check_per_layer_sparsities(lambda: choice, SIZES, 0.975,
+                                          lambda s: calls.append(s) or accuracy)
+    assert "Hint" in str(info.value)
+    if match != "percentage point":
+        assert calls == [], "a choice that fails the cheap tests must not be trained"
