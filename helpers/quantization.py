@@ -1,0 +1,308 @@
+"""Quantization from scratch in NumPy: linear (affine, symmetric), k-means and power-of-two."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+SCHEMES = ("affine", "symmetric", "kmeans", "log2")
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+def check_bits(bits, low: int = 1, high: int = 16, name: str = "bits") -> int:
+    """Return `bits` as an int, or raise if it is not an integer in [low, high]."""
+    if isinstance(bits, bool) or not isinstance(bits, int | np.integer):
+        raise TypeError(f"{name} must be an int from {low} to {high}, got {type(bits).__name__} "
+                        f"{bits!r}")
+    if not low <= int(bits) <= high:
+        raise ValueError(f"{name} must be an int from {low} to {high}, got {bits!r}")
+    return int(bits)
+
+
+def as_float_array(x, name: str = "x") -> np.ndarray:
+    """Return `x` as a non-empty, finite, floating-point NumPy array, or raise naming `name`."""
+    array = np.asarray(x)
+    if not np.issubdtype(array.dtype, np.floating):
+        raise TypeError(f"{name} must be a floating-point array (float16/32/64), got dtype "
+                        f"{array.dtype}; convert with .astype(np.float32) first")
+    if array.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite, got {int(np.sum(~np.isfinite(array)))} NaN or "
+                         "infinite value(s)")
+    return array
+
+
+def check_axis(axis, ndim: int) -> int | None:
+    """Return `axis` normalized to [0, ndim), None for per-tensor, or raise if out of range."""
+    if axis is None:
+        return None
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+        raise TypeError(f"axis must be None or an int, got {type(axis).__name__} {axis!r}")
+    if not -ndim <= int(axis) < ndim:
+        raise ValueError(f"axis must be None or in [{-ndim}, {ndim - 1}] for an array with "
+                         f"{ndim} dimension(s), got {axis!r}")
+    return int(axis) % ndim
+
+
+# --- linear quantization ------------------------------------------------------------------------
+
+def quant_range(bits: int, symmetric: bool = False) -> tuple[int, int]:
+    """Signed integer range (qmin, qmax): [-2^(b-1), 2^(b-1)-1], or ±(2^(b-1)-1) if symmetric."""
+    bits = check_bits(bits)
+    qmax = 2 ** (bits - 1) - 1
+    if symmetric:
+        if bits < 2:
+            raise ValueError("bits must be >= 2 for symmetric quantization (1 bit leaves only the "
+                             "code 0), got 1")
+        return -qmax, qmax
+    return -(2 ** (bits - 1)), qmax
+
+
+def _reduce_axes(ndim: int, axis: int | None) -> tuple[int, ...]:
+    return tuple(i for i in range(ndim) if i != axis)
+
+
+def _broadcast(values, ndim: int, axis: int | None) -> np.ndarray:
+    """Reshape per-channel values so they broadcast along `axis` of an ndim-dimensional array."""
+    values = np.asarray(values)
+    if axis is None:
+        return values
+    shape = [1] * ndim
+    shape[axis] = -1
+    return values.reshape(shape)
+
+
+def linear_quantize(x, bits: int, symmetric: bool = False, axis: int | None = None):
+    """Quantize `x` to `bits`-bit integers; return (q, scale, zero_point).
+
+    The range is [min(x, 0), max(x, 0)] (so 0.0 is exact), per tensor, or per channel along
+    `axis` (then scale and zero_point are arrays of length x.shape[axis]). Affine:
+    scale = (rmax - rmin) / (qmax - qmin), zero_point = round(qmin - rmin / scale). Symmetric:
+    scale = max|x| / qmax, zero_point = 0. q = clip(round(x / scale) + zero_point, qmin, qmax)
+    is int32; dequantize(q, scale, zero_point, axis) is within scale / 2 of x.
+    """
+    x = as_float_array(x)
+    if not isinstance(symmetric, bool | np.bool_):
+        raise TypeError(f"symmetric must be True or False, got {symmetric!r}")
+    qmin, qmax = quant_range(bits, symmetric)
+    axis = check_axis(axis, x.ndim)
+    reduce = _reduce_axes(x.ndim, axis)
+    x64 = x.astype(np.float64)
+    rmin = np.minimum(x64.min(axis=reduce), 0.0)
+    rmax = np.maximum(x64.max(axis=reduce), 0.0)
+    if symmetric:
+        scale = np.maximum(-rmin, rmax) / qmax
+        zero_point = np.zeros_like(scale, dtype=np.int64)
+    else:
+        scale = (rmax - rmin) / (qmax - qmin)
+    scale = np.where(scale > 0, scale, 1.0)  # an all-zero tensor: any scale represents it exactly
+    if not symmetric:
+        zero_point = np.clip(np.round(qmin - rmin / scale), qmin, qmax).astype(np.int64)
+    q = np.round(x64 / _broadcast(scale, x.ndim, axis)) + _broadcast(zero_point, x.ndim, axis)
+    q = np.clip(q, qmin, qmax).astype(np.int32)
+    if axis is None:
+        return q, float(scale), int(zero_point)
+    return q, scale.astype(np.float64), zero_point
+
+
+def dequantize(q, scale, zero_point, axis: int | None = None) -> np.ndarray:
+    """Map integer codes back to real values: (q - zero_point) * scale, as float32."""
+    q = np.asarray(q)
+    if not np.issubdtype(q.dtype, np.integer):
+        raise TypeError(f"q must be an integer array (the codes), got dtype {q.dtype}")
+    axis = check_axis(axis, q.ndim)
+    scale = np.asarray(scale, dtype=np.float64)
+    zero_point = np.asarray(zero_point)
+    if not np.issubdtype(zero_point.dtype, np.integer):
+        raise TypeError(f"zero_point must be an integer (or integer array), got dtype "
+                        f"{zero_point.dtype}")
+    if not np.all(np.isfinite(scale)) or not np.all(scale > 0):
+        raise ValueError(f"scale must be finite and > 0, got {scale}")
+    want = () if axis is None else (q.shape[axis],)
+    for name, value in (("scale", scale), ("zero_point", zero_point)):
+        if value.shape != want:
+            raise ValueError(f"{name} must have shape {want} for axis={axis} and q of shape "
+                             f"{q.shape}, got shape {value.shape}")
+    real = (q.astype(np.float64) - _broadcast(zero_point, q.ndim, axis)) \
+        * _broadcast(scale, q.ndim, axis)
+    return real.astype(np.float32)
+
+
+# --- non-linear quantization: a codebook of levels ----------------------------------------------
+
+def nearest_level(x, codebook) -> np.ndarray:
+    """Index of the nearest entry of a sorted 1-D `codebook` for each value of `x` (ties: lower)."""
+    codebook = np.asarray(codebook, dtype=np.float64)
+    if codebook.ndim != 1 or codebook.size == 0 or np.any(np.diff(codebook) < 0):
+        raise ValueError(f"codebook must be a non-empty, sorted 1-D array, got {codebook!r}")
+    midpoints = (codebook[1:] + codebook[:-1]) / 2
+    return np.searchsorted(midpoints, np.asarray(x, dtype=np.float64), side="left")
+
+
+def kmeans_seed(values, k: int, seed: int = 0) -> np.ndarray:
+    """k-means++ seeding of 1-D `values`: the first center uniformly, each next one with
+    probability proportional to its squared distance to the nearest chosen center.
+
+    Returns the sorted centers; fewer than k when `values` has fewer distinct values.
+    """
+    values = as_float_array(values, "values").astype(np.float64).ravel()
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise ValueError(f"k must be a positive int, got {k!r}")
+    rng = np.random.default_rng(seed)
+    centers = [values[rng.integers(values.size)]]
+    distance = (values - centers[0]) ** 2
+    while len(centers) < k:
+        cumulative = np.cumsum(distance)
+        if cumulative[-1] <= 0:  # every value already coincides with a center
+            break
+        choice = min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")),
+                     values.size - 1)
+        centers.append(values[choice])
+        distance = np.minimum(distance, (values - values[choice]) ** 2)
+    return np.sort(np.asarray(centers))
+
+
+def kmeans_quantize(x, k: int, seed: int = 0, max_iter: int = 100):
+    """Cluster the values of `x` into k levels with Lloyd's algorithm from k-means++ seeds.
+
+    Returns (codebook, indices, history): the sorted codebook (length min(k, distinct values)),
+    an index into it for every value (shape of x), and the mean squared error after seeding and
+    after each Lloyd iteration (assign to the nearest center, then move centers to their means;
+    an empty cluster keeps its center), which never increases. Deterministic for a seed.
+    """
+    x = as_float_array(x)
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 0:
+        raise ValueError(f"max_iter must be an int >= 0, got {max_iter!r}")
+    values = x.astype(np.float64).ravel()
+    codebook = kmeans_seed(values, k, seed)
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]  # in 1-D every cluster is a contiguous run of the sorted values
+
+    def assign(codebook: np.ndarray) -> tuple[np.ndarray, float]:
+        """Cluster boundaries in `ordered` (nearest center, ties to the lower) and the MSE."""
+        bounds = np.searchsorted(ordered, (codebook[1:] + codebook[:-1]) / 2, side="right")
+        counts = np.diff(bounds, prepend=0, append=ordered.size)
+        return counts, float(np.mean((ordered - np.repeat(codebook, counts)) ** 2))
+
+    counts, mse = assign(codebook)
+    history = [mse]
+    for _ in range(max_iter):
+        sums = np.add.reduceat(ordered, np.r_[0, np.cumsum(counts)[:-1]]) if ordered.size else 0
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), codebook)
+        codebook = np.sort(means)  # 1-D means stay ordered; sorting only guards rounding
+        new_counts, mse = assign(codebook)
+        history.append(mse)
+        if np.array_equal(new_counts, counts):
+            break
+        counts = new_counts
+    indices = np.empty(values.size, dtype=np.int64)
+    indices[order] = np.repeat(np.arange(codebook.size), counts)
+    return codebook, indices.reshape(x.shape), history
+
+
+def log2_levels(max_abs: float, bits: int) -> np.ndarray:
+    """The sorted codebook of b-bit power-of-two quantization: 0 and ±2^e for 2^(b-1) - 1
+    exponents e ending at round(log2(max_abs)) (one code for 0, one bit for the sign)."""
+    bits = check_bits(bits, low=2)
+    if not np.isfinite(max_abs) or max_abs < 0:
+        raise ValueError(f"max_abs must be finite and >= 0, got {max_abs!r}")
+    if max_abs == 0:
+        return np.zeros(1)
+    top = int(np.round(np.log2(max_abs)))
+    powers = 2.0 ** np.arange(top - (2 ** (bits - 1) - 1) + 1, top + 1)
+    return np.concatenate([-powers[::-1], [0.0], powers])
+
+
+def log2_quantize(x, bits: int):
+    """Logarithmic quantization: each value becomes the nearest of 0 and ±2^e (see log2_levels).
+
+    Returns (codebook, indices) like kmeans_quantize; codebook[indices] is the quantized x.
+    """
+    x = as_float_array(x)
+    codebook = log2_levels(float(np.max(np.abs(x))), bits)
+    return codebook, nearest_level(x, codebook).reshape(x.shape)
+
+
+def fake_quantize(x, bits: int, scheme: str = "affine", axis: int | None = None,
+                  seed: int = 0) -> np.ndarray:
+    """Quantize and immediately dequantize `x` (float32, same shape) with one of SCHEMES.
+
+    axis (per-channel) applies to the linear schemes only; k-means and log2 use one codebook.
+    """
+    x = as_float_array(x)
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+    if scheme in ("affine", "symmetric"):
+        q, scale, zero_point = linear_quantize(x, bits, scheme == "symmetric", axis)
+        return dequantize(q, scale, zero_point, check_axis(axis, x.ndim))
+    if axis is not None:
+        raise ValueError(f"axis must be None for scheme={scheme!r} (one codebook per tensor), "
+                         f"got {axis!r}")
+    if scheme == "kmeans":
+        codebook, indices, _ = kmeans_quantize(x, 2 ** check_bits(bits), seed)
+    else:
+        codebook, indices = log2_quantize(x, bits)
+    return codebook[indices].astype(np.float32)
+
+
+def fake_quantize_model(model, bits: int, scheme: str = "affine", per_channel: bool = False,
+                        seed: int = 0):
+    """A copy of a Keras model whose kernels are fake-quantized (biases stay float, as in TFLite).
+
+    per_channel quantizes each output channel (the kernel's last axis) with its own scale.
+    """
+    from helpers import keras
+    from helpers.metrics import _require_model
+
+    _require_model(model)
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    for layer in clone.layers:
+        kernel = getattr(layer, "kernel", None)
+        if kernel is not None:
+            axis = -1 if per_channel else None
+            kernel.assign(fake_quantize(kernel.numpy(), bits, scheme, axis, seed))
+    return clone
+
+
+# --- honest size accounting ---------------------------------------------------------------------
+
+def pack_indices(indices, bits: int) -> bytes:
+    """Pack non-negative integer codes into a byte string, `bits` bits each (big-endian bits)."""
+    bits = check_bits(bits)
+    indices = np.asarray(indices).ravel()
+    if not np.issubdtype(indices.dtype, np.integer):
+        raise TypeError(f"indices must be integers, got dtype {indices.dtype}")
+    if indices.size and (indices.min() < 0 or indices.max() >= 2 ** bits):
+        raise ValueError(f"indices must be in [0, {2 ** bits - 1}] to fit in {bits} bits, got "
+                         f"values from {indices.min()} to {indices.max()}")
+    shifts = np.arange(bits - 1, -1, -1)
+    bit_planes = ((indices.astype(np.int64)[:, None] >> shifts) & 1).astype(np.uint8)
+    return np.packbits(bit_planes.ravel()).tobytes()
+
+
+def unpack_indices(data: bytes, bits: int, count: int) -> np.ndarray:
+    """Inverse of pack_indices: the first `count` codes of `bits` bits each, as int64."""
+    bits = check_bits(bits)
+    if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
+        raise ValueError(f"count must be an int >= 0, got {count!r}")
+    if len(data) * 8 < count * bits:
+        raise ValueError(f"data holds {len(data) * 8} bits, fewer than count * bits = "
+                         f"{count * bits}")
+    planes = np.unpackbits(np.frombuffer(data, dtype=np.uint8))[: count * bits]
+    return planes.reshape(count, bits).astype(np.int64) @ (1 << np.arange(bits - 1, -1, -1))
+
+
+def storage_bytes(n_values: int, bits: int, n_floats: int = 0, float_bytes: int = 4) -> int:
+    """Bytes to store n_values codes of `bits` bits, packed, plus n_floats side numbers (the
+    codebook, or scales and zero-points) of float_bytes each:
+    ceil(n·b/8) + n_floats·float_bytes."""
+    bits = check_bits(bits)
+    for name, value in (("n_values", n_values), ("n_floats", n_floats),
+                        ("float_bytes", float_bytes)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+            raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+    return math.ceil(int(n_values) * bits / 8) + int(n_floats) * int(float_bytes)
