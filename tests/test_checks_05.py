@@ -25,7 +25,7 @@ def fits_solution(model, flash, runtime=0):
 
 
 CASES = {
-    checks.check_pareto_front: (front_solution, [
+    checks.check_non_dominated: (front_solution, [
         lambda pts: sorted(set(pts), key=lambda p: p[1]),                  # everything
         lambda pts: list(reversed(front_solution(pts))),                   # wrong order
         lambda pts: front_solution(pts)[:-1],                              # misses a point
