@@ -37,7 +37,7 @@ def output_dir(notebook: str) -> Path:
 
 
 _SUBMODULES = {
-    "assignments", "checks", "data", "deploy", "metrics", "models",
+    "assignments", "checks", "data", "deploy", "metrics", "models", "pipeline",
     "plots", "pruning", "quantization", "setup_cell", "training",
 }
 
