@@ -117,8 +117,8 @@ def _pareto_reference(points):
 
 
 def check_non_dominated(pareto_front: Callable) -> None:
-    """Exercise 5.1: the non-dominated (accuracy, size) pairs, sorted by size."""
-    name = "Exercise 5.1 (pareto_front)"
+    """Exercise 5.3: the non-dominated (accuracy, size) pairs, sorted by size."""
+    name = "Exercise 5.3 (pareto_front)"
     rng = np.random.default_rng(5)
     cases = [
         [(0.9, 100), (0.95, 200), (0.92, 300), (0.97, 400)],
@@ -177,8 +177,8 @@ def check_fits_in_flash(fits_in_flash: Callable) -> None:
 
 
 def check_throughput(throughput: Callable) -> None:
-    """Exercise 5.3: images per second from a call's median latency and its batch size."""
-    name = "Exercise 5.3 (throughput)"
+    """Exercise 5.1: images per second from a call's median latency and its batch size."""
+    name = "Exercise 5.1 (throughput)"
     for median_us, batch in [(1_000_000.0, 1), (10.0, 1), (500.0, 32), (2.5, 4)]:
         got = call_answer(throughput, name, median_us, batch)
         require_answer(got, name)

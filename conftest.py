@@ -1,4 +1,7 @@
-"""Shared fixtures, and the per-notebook time budgets the issues set (checked on every run)."""
+"""Shared fixtures, test ordering, and the per-notebook time budgets the issues set (checked on every run).
+
+It lives at the repository root so that its hooks also see the notebook items nbval collects.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import pytest
 
 import helpers  # noqa: F401  (sets TF_USE_LEGACY_KERAS before any test imports TensorFlow)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent
 # Seconds each notebook may take from a clean kernel on the course's reference machine (2 CPU cores).
 NOTEBOOK_BUDGET_S = {
     "01_background.ipynb": 120,
