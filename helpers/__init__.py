@@ -25,20 +25,30 @@ if "tensorflow" in sys.modules and not os.environ.get("_HELPERS_TF_WARNED"):
         stacklevel=2,
     )
 
+from helpers import quiet as _quiet  # noqa: E402  (after the flags above, before TensorFlow loads)
+from helpers.versions import warn_if_untested as _warn_if_untested  # noqa: E402
+
+_quiet.quiet_tensorflow_import()  # TensorFlow's absl/oneDNN/CUDA lines never reach a notebook
+_warn_if_untested()
+
 ROOT = Path(__file__).resolve().parent.parent
-OUTPUT_DIR = ROOT / "outputs"  # git-ignored: trained models, .tflite files, results
+# Where notebooks write models and results: outputs/ (git-ignored), or $COURSE_OUTPUT_DIR, so that
+# graders and parallel runs need not share files.
+OUTPUT_DIR = Path(os.environ.get("COURSE_OUTPUT_DIR") or ROOT / "outputs").expanduser().resolve()
 
 
 def output_dir(notebook: str) -> Path:
-    """Return (and create) outputs/<notebook>/, where a notebook writes its files."""
+    """Return (and create) <OUTPUT_DIR>/<notebook>/, where a notebook writes its files."""
+    if not isinstance(notebook, str) or not notebook or any(c in notebook for c in "/\\"):
+        raise ValueError(f"notebook must be a folder name like '04_mnist_project', got {notebook!r}")
     path = OUTPUT_DIR / notebook
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 _SUBMODULES = {
-    "assignments", "checks", "data", "deploy", "metrics", "models", "pipeline",
-    "plots", "pruning", "quantization", "setup_cell", "training",
+    "assignments", "checks", "data", "deploy", "metrics", "models", "pipeline", "tflite_anatomy",
+    "plots", "pruning", "quantization", "quiet", "setup_cell", "training", "versions",
 }
 
 __all__ = sorted(_SUBMODULES | {"keras", "tf", "ROOT", "OUTPUT_DIR", "output_dir"})

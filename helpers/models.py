@@ -48,3 +48,40 @@ def build_cnn(filters: int = 12, dense_units: int = 0, name: str = "cnn") -> ker
         layers.append(keras.layers.Dense(dense_units, activation="relu", name="hidden"))
     layers.append(keras.layers.Dense(10, name="logits"))
     return keras.Sequential(layers, name=name)
+
+
+def build_project_cnn(f1: int = 16, f2: int = 32) -> keras.Model:
+    """Notebook 04's first design: two conv + max-pool stages and a linear classifier (logits)."""
+    _check_positive_int("f1", f1)
+    _check_positive_int("f2", f2)
+    layers = keras.layers
+    return keras.Sequential([
+        layers.Reshape((28, 28, 1), input_shape=(28, 28), name="reshape"),
+        layers.Conv2D(f1, 3, activation="relu", name="conv1"),
+        layers.MaxPooling2D(2, name="pool1"),
+        layers.Conv2D(f2, 3, activation="relu", name="conv2"),
+        layers.MaxPooling2D(2, name="pool2"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(10, name="logits"),
+    ], name="project_cnn")
+
+
+def build_record_cnn(filters: tuple[int, int, int] = (8, 16, 32)) -> keras.Model:
+    """Notebook 04's record design: three conv 3x3 + batch norm + ReLU stages (max-pool after
+    the first two), global average pooling and a linear classifier (logits)."""
+    if len(filters) != 3:
+        raise ValueError(f"filters must be three channel counts, got {filters!r}")
+    for i, value in enumerate(filters):
+        _check_positive_int(f"filters[{i}]", value)
+    layers = keras.layers
+    stack = [layers.Reshape((28, 28, 1), input_shape=(28, 28), name="reshape")]
+    for i, channels in enumerate(filters, start=1):
+        stack += [
+            layers.Conv2D(channels, 3, padding="same", use_bias=False, name=f"conv{i}"),
+            layers.BatchNormalization(name=f"bn{i}"),
+            layers.ReLU(name=f"relu{i}"),
+        ]
+        if i < len(filters):
+            stack.append(layers.MaxPooling2D(2, name=f"pool{i}"))
+    stack += [layers.GlobalAveragePooling2D(name="gap"), layers.Dense(10, name="logits")]
+    return keras.Sequential(stack, name="record_cnn")

@@ -1,9 +1,12 @@
-"""The prune -> pruning-preserving QAT pipeline with TFMOT, one small step per function."""
+"""The prune -> pruning-preserving QAT pipeline with TFMOT, one small step per function, and
+notebook 04's whole recipe in one call (`train_record_model`)."""
 
 from __future__ import annotations
 
+import gzip
 import math
 import os
+import time
 from pathlib import Path
 
 from helpers import keras
@@ -151,3 +154,214 @@ def tflite_weight_sparsity(model) -> float:
     if total == 0:
         raise ValueError("model has no int8 weight tensors: convert it with optimization='int8'")
     return zeros / total
+
+
+# --- notebook 04's recipe, stage by stage and end to end ----------------------------------------
+
+RECORD_RECIPE = {
+    "model": {"builder": "build_project_cnn", "kwargs": {}},
+    "batch_size": 128,
+    "validation_split": 0.1,
+    "augment": None,  # or {"shift_px": ..., "rotation_deg": ...}: random moves while training
+    "float": {"epochs": 4, "learning_rate": 3e-3},
+    "prune": {"sparsity": 0.80, "skip": ("conv1",), "epochs": 4, "learning_rate": 1e-3,
+              "end_fraction": 0.6, "frequency": 100},
+    "pqat": {"epochs": 1, "learning_rate": 3e-5},
+    "representative_images": 300,
+}
+QUICK_TRAIN_IMAGES = 6_000  # COURSE_QUICK=1 trains on this many images, one epoch per stage
+
+
+def record_recipe() -> dict:
+    """Notebook 04's recipe with COURSE_QUICK's shorter settings applied (helpers.training.run_size)."""
+    import copy
+
+    from helpers.training import run_size
+
+    recipe = copy.deepcopy(RECORD_RECIPE)
+    for stage in ("float", "prune", "pqat"):
+        recipe[stage]["epochs"] = run_size(recipe[stage]["epochs"], 1)
+    recipe["prune"]["frequency"] = run_size(recipe["prune"]["frequency"], 10)
+    recipe["train_images"] = run_size(None, QUICK_TRAIN_IMAGES)
+    return recipe
+
+
+def build_record_model(recipe: dict | None = None):
+    """Build the recipe's (untrained) model with its helpers.models builder."""
+    from helpers import models
+
+    spec = (recipe or RECORD_RECIPE)["model"]
+    return getattr(models, spec["builder"])(**spec["kwargs"])
+
+
+def _split(x, y, validation_split: float):
+    """Keras' validation_split: the last fraction of the data is held out, before shuffling."""
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    if not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+    n_train = int(len(x) * (1.0 - validation_split))
+    return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
+
+
+def augmented_dataset(x, y, batch_size: int, shift_px: float, rotation_deg: float, seed: int = 0):
+    """A shuffled tf.data pipeline of batches moved at random by up to `shift_px` pixels and
+    turned by up to `rotation_deg` degrees (new each epoch; the images stay (N, 28, 28))."""
+    from helpers import tf
+
+    if not shift_px >= 0 or not rotation_deg >= 0:
+        raise ValueError(f"shift_px and rotation_deg must be >= 0, got {shift_px!r}, "
+                         f"{rotation_deg!r}")
+    height, width = x.shape[1:3]
+    move = keras.Sequential([
+        keras.layers.RandomTranslation(shift_px / height, shift_px / width,
+                                       fill_mode="constant", seed=seed),
+        keras.layers.RandomRotation(rotation_deg / 360.0, fill_mode="constant", seed=seed + 1),
+    ])
+
+    def augment(images, labels):
+        return move(images[..., None], training=True)[..., 0], labels
+
+    dataset = tf.data.Dataset.from_tensor_slices((x, y))
+    dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size).map(augment, num_parallel_calls=1)
+    return dataset.prefetch(2)
+
+
+def fit_cosine(model, x, y, epochs: int, learning_rate: float, batch_size: int = 128,
+               validation_split: float = 0.1, augment: dict | None = None,
+               callbacks: list | None = None, alpha: float = 0.05, seed: int = 0,
+               verbose: int = 2):
+    """Compile `model` with Adam on a cosine-decaying rate (from `learning_rate` to `alpha` times
+    it over all steps) and logits cross-entropy, then fit it; return the History."""
+    from helpers.training import as_float
+
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs <= 0:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
+    (x_fit, y_fit), validation = _split(as_float(x), y, validation_split)
+    steps = steps_per_epoch(len(x_fit), batch_size)
+    model.compile(
+        optimizer=keras.optimizers.Adam(
+            keras.optimizers.schedules.CosineDecay(learning_rate, steps * epochs, alpha=alpha)),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"])
+    kwargs = dict(epochs=epochs, callbacks=callbacks or [], verbose=verbose,
+                  validation_data=validation if validation_split else None)
+    if augment:
+        data = augmented_dataset(x_fit, y_fit, batch_size, seed=seed, **augment)
+        return model.fit(data, **kwargs)
+    return model.fit(x_fit, y_fit, batch_size=batch_size, **kwargs)
+
+
+def prune_and_fit(model, x, y, sparsity: float, epochs: int, learning_rate: float,
+                  skip=(), end_fraction: float = 0.6, frequency: int = 100,
+                  batch_size: int = 128, validation_split: float = 0.1,
+                  augment: dict | None = None, seed: int = 0, verbose: int = 2):
+    """Prune a copy of `model` to `sparsity` while training it: the schedule reaches the final
+    sparsity after `end_fraction` of the steps. Returns the (still wrapped) pruned model."""
+    if not 0.0 < end_fraction <= 1.0:
+        raise ValueError(f"end_fraction must be in (0, 1], got {end_fraction!r}")
+    n_fit = int(len(x) * (1.0 - validation_split))
+    end_step = max(1, int(steps_per_epoch(n_fit, batch_size) * epochs * end_fraction))
+    schedule = polynomial_schedule(sparsity, end_step=end_step, frequency=frequency)
+    pruned = prune_model(model, schedule, skip=skip)
+    fit_cosine(pruned, x, y, epochs, learning_rate, batch_size, validation_split, augment,
+               callbacks=[_tfmot().sparsity.keras.UpdatePruningStep()], seed=seed,
+               verbose=verbose)
+    return pruned
+
+
+def strip_pruning(model):
+    """Remove the pruning wrappers (TFMOT's strip_pruning): plain layers whose kernels hold zeros."""
+    _check_model(model)
+    return _tfmot().sparsity.keras.strip_pruning(model)
+
+
+def pqat_and_fit(stripped, x, y, epochs: int, learning_rate: float, batch_size: int = 128,
+                 validation_split: float = 0.1, augment: dict | None = None, seed: int = 0,
+                 verbose: int = 2):
+    """Pruning-preserving quantization-aware training of a pruned, stripped model; returns it."""
+    model = prune_preserving_qat(stripped)
+    fit_cosine(model, x, y, epochs, learning_rate, batch_size, validation_split, augment,
+               seed=seed, verbose=verbose)
+    return model
+
+
+def export_int8(model, representative_images) -> bytes:
+    """Full-integer int8 .tflite bytes (int8 input and output) with the tensor names stripped."""
+    from helpers.deploy import to_tflite
+    from helpers.tflite_anatomy import strip_names
+
+    return strip_names(to_tflite(model, "int8", representative_images))
+
+
+def int4_weights(float_tflite: bytes) -> bytes:
+    """Weight-only int4 quantization of a float .tflite with ai-edge-quantizer (channelwise
+    weights, float activations and compute), names stripped."""
+    from helpers.deploy import _quiet_native_stderr, read_tflite
+    from helpers.tflite_anatomy import strip_names
+
+    from ai_edge_quantizer import quantizer, recipe  # noqa: I001  (imported only when used)
+
+    data = read_tflite(float_tflite)
+    with _quiet_native_stderr():
+        result = quantizer.Quantizer(data, recipe.weight_only_wi4_afp32()).quantize(
+            enable_progress_report=False)
+    return strip_names(bytes(result.quantized_model))
+
+
+def _measure(path: Path, x_test, y_test) -> dict:
+    from helpers.metrics import tflite_accuracy
+
+    data = path.read_bytes()
+    return {"file": path.name, "accuracy": tflite_accuracy(data, x_test, y_test),
+            "bytes": len(data), "gzipped_bytes": len(gzip.compress(data, 9))}
+
+
+def train_record_model(out_dir: str | os.PathLike, seed: int = 42, progress: bool = True) -> dict:
+    """Run notebook 04's whole recipe (record_recipe()) from scratch: train, prune, strip, PQAT,
+    export the stripped full-int8 model to out_dir/final_model.tflite and the int4-weight model
+    to out_dir/final_model_int4.tflite, measure both with LiteRT on the full MNIST test set.
+
+    Returns {"seed", "recipe", "int8": {"file", "accuracy", "bytes", "gzipped_bytes"},
+    "ptq_int8": {...}, "int4": {...}, "seconds", "quick_run"}.
+    """
+    from helpers.data import load_mnist
+    from helpers.deploy import save_tflite, to_tflite
+    from helpers.training import as_float, quick_run, set_seed
+
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    recipe = record_recipe()
+    verbose = 2 if progress else 0
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    n = recipe["train_images"] or len(x_train)
+    x, y = as_float(x_train[:n]), y_train[:n]
+    common = dict(batch_size=recipe["batch_size"], validation_split=recipe["validation_split"],
+                  augment=recipe["augment"], seed=seed, verbose=verbose)
+
+    set_seed(seed)
+    model = build_record_model(recipe)
+    fit_cosine(model, x, y, **recipe["float"], **common)
+    pruned = prune_and_fit(model, x, y, **recipe["prune"], **common)
+    stripped = strip_pruning(pruned)
+    pqat = pqat_and_fit(stripped, x, y, **recipe["pqat"], **common)
+
+    rep = x[:recipe["representative_images"]]
+    ptq_path = save_tflite(export_int8(stripped, rep), out_dir / "pruned_ptq_int8.tflite")
+    final_path = save_tflite(export_int8(pqat, rep), out_dir / "final_model.tflite")
+    int4_path = save_tflite(int4_weights(to_tflite(stripped)), out_dir / "final_model_int4.tflite")
+    return {
+        "seed": seed,
+        "quick_run": quick_run(),
+        "recipe": recipe,
+        "int8": _measure(final_path, x_test, y_test),
+        "ptq_int8": _measure(ptq_path, x_test, y_test),
+        "int4": _measure(int4_path, x_test, y_test),
+        "seconds": round(time.perf_counter() - start, 1),
+    }
