@@ -1,10 +1,12 @@
-"""Shared fixtures, test ordering, and the per-notebook time budgets the issues set (checked on every run).
+"""Shared fixtures, test ordering, and two checks on every notebook cell nbval runs: the notebook's
+time budget, and a quiet screen (no library log lines, warnings or needless progress bars).
 
 It lives at the repository root so that its hooks also see the notebook items nbval collects.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -43,13 +45,67 @@ def pytest_collection_modifyitems(session, config, items):
     items.sort(key=lambda item: item.get_closest_marker("after_notebooks") is not None)
 
 
-@pytest.hookimpl(hookwrapper=True)
+# What the libraries' plumbing prints; a learner should see none of it. A cell that shows such a
+# line on purpose, to explain it, carries the cell tag "shows-library-output".
+NOISE_PATTERNS = [
+    r"absl::InitializeLog",                     # absl, at TensorFlow's import
+    r"oneDNN custom operations",                # TensorFlow's oneDNN notice
+    r"cuda drivers|cudart_stub|cuInit",          # TensorFlow looking for a GPU
+    r"XNNPACK delegate",                        # LiteRT's delegate notice
+    r"fully_quantize: \d|inference_type: \d",   # the TFLite converter's calibration log
+    r"^[IWEF]\d{4} \d\d:\d\d:\d\d",              # any glog/absl-formatted native log line
+    r"^(WARNING|INFO|ERROR):(tensorflow|absl)",  # Python-side TensorFlow/absl logging
+    r"\b\w*Warning: ",                          # a Python warning (file:line: UserWarning: ...)
+]
+_NOISE = re.compile("|".join(f"(?:{p})" for p in NOISE_PATTERNS), re.MULTILINE)
+QUIET_TAG = "shows-library-output"
+PROGRESS_BAR = re.compile(r"\d+%\|")  # tqdm's text: " 40%|████      | 4/10 [...]"
+MIN_SECONDS_FOR_A_PROGRESS_BAR = 3.0
+
+
+def noise_in_outputs(outputs: list) -> list[str]:
+    """The lines of a cell's stream outputs that come from library plumbing, not the lesson."""
+    found = []
+    for output in outputs:
+        if output.get("output_type") == "stream":
+            found += [line for line in output.get("text", "").splitlines() if _NOISE.search(line)]
+    return found
+
+
+def has_progress_bar(outputs: list) -> bool:
+    """Whether a cell's outputs include a tqdm progress bar (widget or text)."""
+    for output in outputs:
+        texts = [output.get("text", "")] + [str(v) for v in output.get("data", {}).values()]
+        if any(PROGRESS_BAR.search(text) for text in texts):
+            return True
+    return False
+
+
+def quiet_screen_problems(item, outputs: list, seconds: float) -> list[str]:
+    """What is wrong with what a notebook cell showed: library noise, or a bar on quick work."""
+    if QUIET_TAG in item.cell.get("metadata", {}).get("tags", []):
+        return []
+    problems = [f"library output on the learner's screen: {line!r}"
+                for line in noise_in_outputs(outputs)]
+    if has_progress_bar(outputs) and seconds < MIN_SECONDS_FOR_A_PROGRESS_BAR:
+        problems.append(f"a progress bar on work that took {seconds:.1f} s (< "
+                        f"{MIN_SECONDS_FOR_A_PROGRESS_BAR:.0f} s): static viewers show it as 0%")
+    return problems
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    """Add up the time spent executing each notebook's cells."""
+    """Add up the time spent executing each notebook's cells, and check each cell is quiet."""
     start = time.perf_counter()
-    yield
+    result = yield
     if item.path.suffix == ".ipynb":
-        _notebook_seconds[item.path.name] += time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        _notebook_seconds[item.path.name] += seconds
+        outputs = getattr(item, "test_outputs", None) or []
+        problems = quiet_screen_problems(item, outputs, seconds) if hasattr(item, "cell") else []
+        if problems:
+            raise AssertionError(f"{item.path.name}, cell {item.cell_num}: " + "; ".join(problems))
+    return result
 
 
 def pytest_sessionfinish(session, exitstatus):

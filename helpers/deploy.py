@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from helpers.quiet import native_stderr
 from helpers.training import as_float
 
 TFLiteModel = bytes | str | os.PathLike
@@ -32,18 +31,7 @@ def read_tflite(model: TFLiteModel) -> bytes:
     return data
 
 
-@contextlib.contextmanager
-def _quiet_native_stderr():
-    """Silence what C++ code writes to file descriptor 2 (the converter's log lines)."""
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+_quiet_native_stderr = native_stderr  # the name pipeline.py imports
 
 
 def to_tflite(model, optimization: str | None = None, representative_images=None) -> bytes:
@@ -75,7 +63,7 @@ def to_tflite(model, optimization: str | None = None, representative_images=None
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
-    with _quiet_native_stderr(), warnings.catch_warnings():  # errors still raise exceptions
+    with native_stderr(), warnings.catch_warnings():  # errors still raise exceptions
         warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
         return converter.convert()
 
@@ -89,13 +77,17 @@ def save_tflite(data: bytes, path: str | os.PathLike) -> Path:
 
 
 def make_interpreter(model: TFLiteModel, num_threads: int = 1):
-    """Return an allocated LiteRT interpreter for a .tflite model (bytes or path)."""
+    """Return an allocated LiteRT interpreter for a .tflite model (bytes or path).
+
+    Use it instead of `Interpreter(...)`: it keeps LiteRT's "Created TensorFlow Lite XNNPACK
+    delegate" line (written once per process, by the first allocation) off the screen."""
     from ai_edge_litert.interpreter import Interpreter
 
     if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads <= 0:
         raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")
     interpreter = Interpreter(model_content=read_tflite(model), num_threads=num_threads)
-    interpreter.allocate_tensors()
+    with native_stderr():
+        interpreter.allocate_tensors()
     return interpreter
 
 

