@@ -306,3 +306,117 @@ def storage_bytes(n_values: int, bits: int, n_floats: int = 0, float_bytes: int 
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
             raise ValueError(f"{name} must be an int >= 0, got {value!r}")
     return math.ceil(int(n_values) * bits / 8) + int(n_floats) * int(float_bytes)
+
+
+# --- integer-only inference (TFLite's fixed-point requantization) ---------------------------
+
+INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
+ROUNDINGS = ("double", "single", "float")
+
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """TFLite's QuantizeMultiplier: real ≈ m0 · 2^(shift − 31), m0 an int in [2^30, 2^31).
+
+    `real` must be finite and >= 0; 0 gives (0, 0). m0 is the 32-bit fixed-point significand
+    (round half away from zero, as `std::round`), shift the power-of-two exponent; multipliers
+    below 2^-31 underflow to (0, 0) as in TFLite.
+    """
+    if isinstance(real, bool) or not isinstance(real, int | float | np.integer | np.floating):
+        raise TypeError(f"real must be a number (the real multiplier), got "
+                        f"{type(real).__name__} {real!r}")
+    value = float(real)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"real must be a finite number >= 0 (a ratio of scales), got {real!r}")
+    if value == 0.0:
+        return 0, 0
+    fraction, shift = math.frexp(value)  # value = fraction · 2^shift, fraction in [0.5, 1)
+    m0 = int(math.floor(fraction * 2.0 ** 31 + 0.5))  # std::round on a positive value
+    if m0 == 2 ** 31:
+        m0 //= 2
+        shift += 1
+    if shift < -31:  # TFLite flushes multipliers this small to zero
+        return 0, 0
+    return m0, shift
+
+
+def _as_int64(x, name: str) -> np.ndarray:
+    array = np.asarray(x)
+    if not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"{name} must be an integer array, got dtype {array.dtype}")
+    return array.astype(np.int64)
+
+
+def saturating_rounding_doubling_high_mul(a, b) -> np.ndarray:
+    """gemmlowp's SaturatingRoundingDoublingHighMul: the high 32 bits of 2·a·b, rounded.
+
+    Rounds half away from zero (a nudge of ±2^30 before dividing by 2^31 with truncation);
+    a = b = −2^31 saturates to 2^31 − 1. Inputs are int32 values; the result is int64.
+    """
+    a, b = _as_int64(a, "a"), _as_int64(b, "b")
+    product = a * b
+    nudged = product + np.where(product >= 0, 1 << 30, 1 - (1 << 30))
+    high = np.where(nudged >= 0, nudged >> 31, -((-nudged) >> 31))  # C division truncates
+    return np.where((a == INT32_MIN) & (b == INT32_MIN), INT32_MAX, high)
+
+
+def rounding_divide_by_pot(x, exponent) -> np.ndarray:
+    """gemmlowp's RoundingDivideByPOT: x / 2^exponent rounded to nearest, ties away from zero."""
+    x, exponent = _as_int64(x, "x"), _as_int64(exponent, "exponent")
+    if np.any((exponent < 0) | (exponent > 31)):
+        raise ValueError(f"exponent must be in [0, 31], got {exponent.min()}..{exponent.max()}")
+    mask = (np.int64(1) << exponent) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (x < 0)
+    return (x >> exponent) + (remainder > threshold)
+
+
+def multiply_by_quantized_multiplier(acc, m0, shift, rounding: str = "double") -> np.ndarray:
+    """acc · m0 · 2^(shift − 31) in integers, rounded as TFLite's MultiplyByQuantizedMultiplier.
+
+    rounding="double" (TFLite's default build): SaturatingRoundingDoublingHighMul, then
+    RoundingDivideByPOT; "single" (built with TFLITE_SINGLE_ROUNDING): one rounding,
+    (acc·m0 + 2^(30 − shift)) >> (31 − shift). m0 and shift may be per-channel arrays.
+    """
+    if rounding not in ("double", "single"):
+        raise ValueError(f"rounding must be 'double' or 'single', got {rounding!r}")
+    acc, m0, shift = _as_int64(acc, "acc"), _as_int64(m0, "m0"), _as_int64(shift, "shift")
+    if np.any((shift < -31) | (shift > 30)):
+        raise ValueError(f"shift must be in [-31, 30], got {shift.min()}..{shift.max()}")
+    if rounding == "single":
+        total = 31 - shift
+        return (acc * m0 + (np.int64(1) << (total - 1))) >> total
+    left, right = np.maximum(shift, 0), np.maximum(-shift, 0)
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(acc << left, m0), right)
+
+
+def int8_fully_connected(x_q, w_q, bias_q, input_scale: float, input_zero_point: int,
+                         weight_scales, output_scale: float, output_zero_point: int,
+                         relu: bool = False, rounding: str = "double") -> np.ndarray:
+    """An int8 Dense layer computed only with integers, as an integer-only device runs it.
+
+    x_q (batch, in) int8, w_q (units, in) int8 (TFLite's layout, symmetric: zero-point 0),
+    bias_q (units,) int32 with scale input_scale·weight_scale. Accumulates in int32, requantizes
+    with M = s_w·s_x/s_y as (m0, shift) per channel, adds the output zero-point and clamps to
+    int8 (with relu, the lower bound is the code of 0.0). rounding: "double" or "single" (TFLite's
+    integer rules), or "float" (XNNPACK's: float32 acc·M rounded half to even).
+    """
+    if rounding not in ROUNDINGS:
+        raise ValueError(f"rounding must be one of {ROUNDINGS}, got {rounding!r}")
+    x, w, bias = _as_int64(x_q, "x_q"), _as_int64(w_q, "w_q"), _as_int64(bias_q, "bias_q")
+    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1] or bias.shape != (w.shape[0],):
+        raise ValueError(f"shapes must be x_q (batch, in), w_q (units, in), bias_q (units,); got "
+                         f"{x.shape}, {w.shape}, {bias.shape}")
+    scales = np.broadcast_to(np.asarray(weight_scales, dtype=np.float64), (w.shape[0],))
+    acc = (x - int(input_zero_point)) @ w.T + bias  # exact: |acc| < 2^31 for these sizes
+    if np.any((acc < INT32_MIN) | (acc > INT32_MAX)):
+        raise OverflowError("the int32 accumulator overflowed")
+    if rounding == "float":
+        multiplier = (np.float32(input_scale) * scales.astype(np.float32)) / np.float32(output_scale)
+        scaled = np.rint(acc.astype(np.float32) * multiplier.astype(np.float32)).astype(np.int64)
+    else:
+        pairs = [quantize_multiplier(float(input_scale) * s / float(output_scale)) for s in scales]
+        m0 = np.array([p[0] for p in pairs], dtype=np.int64)
+        shift = np.array([p[1] for p in pairs], dtype=np.int64)
+        scaled = multiply_by_quantized_multiplier(acc, m0, shift, rounding)
+    low = int(output_zero_point) if relu else -128  # ReLU folded into the clamp: code of 0.0
+    return np.clip(scaled + int(output_zero_point), max(low, -128), 127).astype(np.int8)

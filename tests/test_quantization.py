@@ -306,3 +306,141 @@ def test_storage_bytes_counts_codes_and_side_numbers():
     assert Q.storage_bytes(8, 1, n_floats=2, float_bytes=2) == 1 + 4
     with pytest.raises(ValueError, match="n_values must be an int >= 0"):
         Q.storage_bytes(-1, 4)
+
+
+# --- integer-only inference -------------------------------------------------------------------
+
+def test_quantize_multiplier_round_trips_within_2_to_the_minus_31_over_a_sweep():
+    reals = np.concatenate([np.geomspace(1e-9, 1e3, 4001), [0.5, 1.0, 0.25, 0.999999999, 2 ** -31 * 1.5]])
+    for real in reals:
+        m0, shift = Q.quantize_multiplier(float(real))
+        assert isinstance(m0, int) and isinstance(shift, int)
+        assert 2 ** 30 <= m0 < 2 ** 31, (real, m0)
+        restored = m0 * 2.0 ** (shift - 31)
+        assert abs(restored - real) / real <= 2.0 ** -31, (real, m0, shift)
+
+
+def test_quantize_multiplier_zero_powers_of_two_and_rounding_up_to_the_next_power():
+    assert Q.quantize_multiplier(0.0) == (0, 0)
+    assert Q.quantize_multiplier(0.5) == (2 ** 30, 0)
+    assert Q.quantize_multiplier(1.0) == (2 ** 30, 1)
+    assert Q.quantize_multiplier(0.75) == (3 * 2 ** 29, 0)
+    assert Q.quantize_multiplier(1 - 2.0 ** -40) == (2 ** 30, 1)  # the significand rounds to 2^31
+    assert Q.quantize_multiplier(2.0 ** -40) == (0, 0)  # below TFLite's range: flushed to zero
+
+
+@pytest.mark.parametrize("bad", [-0.1, float("nan"), float("inf"), -float("inf")])
+def test_quantize_multiplier_rejects_negative_nan_and_infinite_values(bad):
+    with pytest.raises(ValueError, match="real must be a finite number >= 0"):
+        Q.quantize_multiplier(bad)
+
+
+@pytest.mark.parametrize("bad", ["0.5", None, True, [0.5]])
+def test_quantize_multiplier_rejects_non_numbers(bad):
+    with pytest.raises(TypeError, match="real must be a number"):
+        Q.quantize_multiplier(bad)
+
+
+def test_fixed_point_rounding_primitives_match_their_definitions():
+    # RoundingDivideByPOT rounds to nearest with ties away from zero
+    x = np.array([5, 6, 7, -5, -6, -7, 12, -12])
+    assert Q.rounding_divide_by_pot(x, 2).tolist() == [1, 2, 2, -1, -2, -2, 3, -3]
+    # SaturatingRoundingDoublingHighMul: round(2ab / 2^32), and the one saturating case
+    a = np.array([2 ** 30, -(2 ** 30), 3, Q.INT32_MIN])
+    b = np.array([2 ** 30, 2 ** 30, 2 ** 30, Q.INT32_MIN])
+    assert Q.saturating_rounding_doubling_high_mul(a, b).tolist() == [2 ** 29, -(2 ** 29), 2, Q.INT32_MAX]
+    with pytest.raises(ValueError, match="exponent"):
+        Q.rounding_divide_by_pot(x, 32)
+
+
+@pytest.mark.parametrize("rounding", ["double", "single"])
+def test_multiply_by_quantized_multiplier_error_bound_for_each_rounding_rule(rounding):
+    rng = np.random.default_rng(0)
+    acc = rng.integers(-(2 ** 20), 2 ** 20, size=2000)
+    for real in (0.0001234, 0.0421, 0.37, 0.999, 3.5):
+        m0, shift = Q.quantize_multiplier(real)
+        got = Q.multiply_by_quantized_multiplier(acc, m0, shift, rounding)
+        error = np.abs(got - acc * real)
+        if rounding == "single":  # one rounding: within half a unit (plus the multiplier's 2^-31)
+            assert np.all(error <= 0.5 + 2.0 ** -30 * np.abs(acc * real))
+        else:  # rounding first to 32 bits (error 2^shift / 2 after the shift), then by the shift
+            assert np.all(error <= 0.5 + 2.0 ** (min(shift, 0) - 1) + 2.0 ** -30 * np.abs(acc * real))
+    with pytest.raises(ValueError, match="rounding"):
+        Q.multiply_by_quantized_multiplier(acc, m0, shift, "nearest")
+
+
+def test_single_and_double_rounding_differ_only_near_ties():
+    # acc · M = 41.4999...: single rounding gives 41, double rounding rounds 41.49999 up to 41.5, then to 42
+    m0, shift = Q.quantize_multiplier(41.49994629 / 228936)
+    assert Q.multiply_by_quantized_multiplier(228936, m0, shift, "single") == 41
+    assert Q.multiply_by_quantized_multiplier(228936, m0, shift, "double") == 42
+
+
+def test_int8_fully_connected_validates_shapes_and_rounding():
+    x = np.zeros((2, 3), np.int8)
+    w = np.zeros((4, 3), np.int8)
+    with pytest.raises(ValueError, match="shapes"):
+        Q.int8_fully_connected(x, w, np.zeros(5, np.int32), 0.1, 0, 0.1, 0.1, 0)
+    with pytest.raises(ValueError, match="rounding"):
+        Q.int8_fully_connected(x, w, np.zeros(4, np.int32), 0.1, 0, 0.1, 0.1, 0, rounding="up")
+    with pytest.raises(TypeError, match="x_q"):
+        Q.int8_fully_connected(x.astype(float), w, np.zeros(4, np.int32), 0.1, 0, 0.1, 0.1, 0)
+
+
+def _fully_connected_layers(interpreter) -> list[dict]:
+    """Quantization parameters and constants of every FULLY_CONNECTED op, in graph order."""
+    details = {d["index"]: d for d in interpreter.get_tensor_details()}
+
+    def qp(index):
+        p = details[index]["quantization_parameters"]
+        return p["scales"], p["zero_points"]
+
+    layers = []
+    for op in interpreter._get_ops_details():
+        if op["op_name"] != "FULLY_CONNECTED":
+            continue
+        x, w, b = op["inputs"]
+        (y,) = op["outputs"]
+        layers.append({"w": interpreter.get_tensor(w), "b": interpreter.get_tensor(b),
+                       "s_x": qp(x)[0][0], "z_x": qp(x)[1][0], "s_w": qp(w)[0],
+                       "s_y": qp(y)[0][0], "z_y": qp(y)[1][0]})
+    return layers
+
+
+def test_integer_only_numpy_inference_equals_litert_bit_for_bit_on_the_test_set():
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    from helpers import data, deploy, models, training
+
+    (x_train, y_train), (x_test, _) = data.load_mnist()
+    training.set_seed(3)
+    model = models.build_mlp(hidden_units=32)
+    training.fit(model, x_train[:6000], y_train[:6000], epochs=1, validation_split=0.0, verbose=0)
+    tflite = deploy.to_tflite(model, "int8", representative_images=x_train[:200])
+
+    def litert(resolver):
+        interpreter = Interpreter(model_content=tflite, experimental_op_resolver_type=resolver)
+        detail = interpreter.get_input_details()[0]
+        interpreter.resize_tensor_input(detail["index"], (len(x_test), 28, 28))
+        interpreter.allocate_tensors()
+        x_q = deploy.prepare_input(x_test, detail)
+        interpreter.set_tensor(detail["index"], x_q)
+        interpreter.invoke()
+        return interpreter, x_q, interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+
+    interpreter, x_q, default_out = litert(OpResolverType.AUTO)  # XNNPACK: float requantization
+    _, _, reference_out = litert(OpResolverType.BUILTIN_REF)  # TFLite's reference integer kernels
+    hidden, logits = _fully_connected_layers(interpreter)
+    assert hidden["s_w"].shape == (32,) and logits["s_w"].shape == (10,)  # per-channel weights
+
+    def numpy_int8(rounding):
+        h = Q.int8_fully_connected(x_q.reshape(len(x_q), -1), hidden["w"], hidden["b"], hidden["s_x"],
+                                   hidden["z_x"], hidden["s_w"], hidden["s_y"], hidden["z_y"],
+                                   relu=True, rounding=rounding)
+        return Q.int8_fully_connected(h, logits["w"], logits["b"], logits["s_x"], logits["z_x"],
+                                      logits["s_w"], logits["s_y"], logits["z_y"], rounding=rounding)
+
+    assert np.array_equal(numpy_int8("single"), reference_out)  # 0 mismatches on 100,000 logits
+    assert np.array_equal(numpy_int8("float"), default_out)
+    double = numpy_int8("double")
+    assert np.abs(double.astype(int) - reference_out).max() <= 1  # double rounding: at most ±1 at near-ties
