@@ -239,6 +239,110 @@ def remove_dense_units(model, layer_name: str, keep) -> keras.Sequential:
     return smaller
 
 
+# --- channel (filter) pruning of convolutions ------------------------------------------------
+
+# Layers that may sit between a pruned Conv2D and the next weighted layer: they act on each
+# channel separately, so removing a channel removes it from their output too.
+CHANNELWISE_LAYERS = ("MaxPooling2D", "AveragePooling2D", "GlobalMaxPooling2D",
+                      "GlobalAveragePooling2D", "Dropout", "SpatialDropout2D", "Activation",
+                      "ReLU", "LeakyReLU", "ZeroPadding2D", "BatchNormalization", "Flatten")
+
+
+def filter_l1_norms(kernel) -> np.ndarray:
+    """L1 norm of each output filter of a Conv2D kernel (kh, kw, in, out): a data-free score."""
+    array = as_weights(kernel, "kernel")
+    if array.ndim != 4:
+        raise ValueError(f"kernel must be 4-D (kh, kw, in_channels, filters), got shape {array.shape}")
+    return np.abs(array.astype(np.float64)).sum(axis=(0, 1, 2))
+
+
+def _check_keep(keep, filters: int) -> np.ndarray:
+    array = np.asarray(keep)
+    if array.ndim != 1 or array.size == 0 or not (np.issubdtype(array.dtype, np.integer)
+                                                  and array.dtype != bool):
+        raise ValueError(f"keep must be a non-empty 1-D list of int filter indices in "
+                         f"[0, {filters - 1}], got {keep!r}")
+    if array.min() < 0 or array.max() >= filters:
+        raise ValueError(f"keep must hold filter indices in [0, {filters - 1}] (the layer has "
+                         f"{filters} filters), got {sorted(array.tolist())}")
+    if len(np.unique(array)) != array.size:
+        raise ValueError(f"keep must not repeat an index, got {sorted(array.tolist())}")
+    return np.sort(array)
+
+
+def remove_conv_filters(model, layer_name: str, keep) -> keras.Model:
+    """A genuinely smaller copy of a model: Conv2D `layer_name` keeps only the filters `keep`.
+
+    The kept filters' kernel slices and biases are copied, and so are the matching input
+    channels of the next weighted layer: the input axis of the next Conv2D's kernel, or, when
+    a Flatten comes first, the rows of the next Dense kernel that read those channels. Channel-wise
+    layers in between (pooling, dropout, activations, BatchNormalization, padding) follow along.
+    The original model is untouched; the new one (same class: Sequential or functional) is not
+    compiled. Only channels-last, ungrouped Conv2D layers are supported.
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a tf_keras Model, got {type(model).__name__}")
+    if not isinstance(layer_name, str):
+        raise TypeError(f"layer_name must be a str, got {type(layer_name).__name__}")
+    names = [layer.name for layer in model.layers]
+    if layer_name not in names:
+        raise ValueError(f"layer_name {layer_name!r} is not in the model; layers: {names}")
+    index = names.index(layer_name)
+    layer = model.layers[index]
+    if type(layer) is not keras.layers.Conv2D:
+        raise TypeError(f"layer {layer_name!r} must be a Conv2D layer, got {type(layer).__name__}")
+    if layer.data_format != "channels_last" or layer.groups != 1:
+        raise ValueError(f"layer {layer_name!r} must be channels_last with groups=1")
+    keep = _check_keep(keep, layer.filters)
+    if not isinstance(model, keras.Sequential) and len(layer.outbound_nodes) > 1:
+        raise ValueError(f"layer {layer_name!r} feeds several layers; only a chain is supported")
+
+    # Walk the chain after the convolution to the next layer with weights.
+    between, flatten_shape, following = [], None, None
+    for later in model.layers[index + 1:]:
+        kind = type(later).__name__
+        if kind == "Flatten":
+            flatten_shape = tuple(later.input_shape[1:])
+        if kind in CHANNELWISE_LAYERS:
+            if kind == "BatchNormalization":
+                between.append(later)
+            continue
+        following = later
+        break
+    if following is None or type(following) not in (keras.layers.Conv2D, keras.layers.Dense):
+        found = "nothing" if following is None else type(following).__name__
+        raise ValueError(f"layer {layer_name!r} must be followed by a Conv2D or a Dense layer "
+                         f"(channel-wise layers such as pooling in between), found {found}")
+    if isinstance(following, keras.layers.Conv2D) and \
+            (following.data_format != "channels_last" or following.groups != 1):
+        raise ValueError(f"the next layer {following.name!r} must be channels_last with groups=1")
+
+    config = model.get_config()
+    for entry in config["layers"]:
+        if entry["config"].get("name") == layer_name:
+            entry["config"]["filters"] = int(keep.size)
+    cls = type(model) if isinstance(model, keras.Sequential) else keras.Model
+    smaller = cls.from_config(config)
+
+    if flatten_shape is not None:  # Flatten (channels last): row r reads channel r % channels
+        channels = flatten_shape[-1]
+        rows = np.flatnonzero(np.isin(np.arange(int(np.prod(flatten_shape))) % channels, keep))
+    else:
+        rows = keep
+    for old in model.layers:
+        weights = old.get_weights()
+        if old is layer:
+            weights = [weights[0][..., keep], *[w[keep] for w in weights[1:]]]
+        elif old is following and isinstance(old, keras.layers.Conv2D):
+            weights = [weights[0][:, :, keep, :], *weights[1:]]
+        elif old is following:
+            weights = [weights[0][rows, :], *weights[1:]]
+        elif any(old is bn for bn in between):
+            weights = [w[keep] for w in weights]
+        smaller.get_layer(old.name).set_weights(weights)
+    return smaller
+
+
 # --- masked fine-tuning -----------------------------------------------------------------------
 
 def apply_masks(model, masks: dict) -> None:

@@ -337,3 +337,99 @@ def test_per_layer_check_rejects_bad_choices(choice, accuracy, match):
     assert "Hint" in str(info.value)
     if match != "percentage point":
         assert calls == [], "a choice that fails the cheap tests must not be trained"
+
+
+# --- channel (filter) pruning of convolutions -------------------------------------------------
+
+def _cnn(zero_filters=(), conv_then_conv: bool = True, batch_norm: bool = False) -> keras.Model:
+    """Conv(6) -> [BN] -> pool -> Conv(5) -> Flatten -> Dense(3), with random weights; the filters
+    in `zero_filters` of the first conv are all zero (kernel and bias)."""
+    layers = [keras.layers.Conv2D(6, 3, activation="relu", input_shape=(10, 10, 2), name="conv1")]
+    if batch_norm:
+        layers.append(keras.layers.BatchNormalization(name="bn"))
+    layers.append(keras.layers.MaxPooling2D(2, name="pool"))
+    if conv_then_conv:
+        layers.append(keras.layers.Conv2D(5, 2, activation="relu", name="conv2"))
+    layers += [keras.layers.Flatten(name="flatten"), keras.layers.Dense(3, name="logits")]
+    model = keras.Sequential(layers)
+    rng = np.random.default_rng(0)
+    model.set_weights([rng.normal(size=w.shape).astype(np.float32) for w in model.get_weights()])
+    kernel, bias = model.get_layer("conv1").get_weights()
+    kernel[..., list(zero_filters)] = 0.0
+    bias[list(zero_filters)] = 0.0
+    model.get_layer("conv1").set_weights([kernel, bias])
+    return model
+
+
+@pytest.mark.parametrize("conv_then_conv", [True, False])
+def test_removing_all_zero_filters_leaves_the_outputs_unchanged(conv_then_conv):
+    zero = [1, 4]
+    model = _cnn(zero, conv_then_conv)
+    before = [w.copy() for w in model.get_weights()]
+    keep = [0, 2, 3, 5]
+    smaller = pruning.remove_conv_filters(model, "conv1", keep)
+    x = np.random.default_rng(1).normal(size=(16, 10, 10, 2)).astype(np.float32)
+    np.testing.assert_allclose(smaller.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
+    assert smaller.get_layer("conv1").filters == 4
+    for old, new in zip(before, model.get_weights(), strict=True):  # the original is untouched
+        np.testing.assert_array_equal(old, new)
+    assert model.get_layer("conv1").filters == 6
+
+
+def test_removing_filters_gives_exactly_the_expected_parameter_count():
+    model = _cnn((), conv_then_conv=True)  # conv1 3x3x2->6, pool 8->4, conv2 2x2x6->5 (3x3x5=45), dense 45->3
+    assert model.count_params() == (3 * 3 * 2 * 6 + 6) + (2 * 2 * 6 * 5 + 5) + (45 * 3 + 3)
+    smaller = pruning.remove_conv_filters(model, "conv1", [0, 5])
+    assert smaller.count_params() == (3 * 3 * 2 * 2 + 2) + (2 * 2 * 2 * 5 + 5) + (45 * 3 + 3)
+    flat = _cnn((), conv_then_conv=False)  # conv1 then pool 4x4x6 = 96 flattened inputs
+    smaller = pruning.remove_conv_filters(flat, "conv1", [0, 2, 3])
+    assert smaller.count_params() == (3 * 3 * 2 * 3 + 3) + (4 * 4 * 3 * 3 + 3)
+    smaller = pruning.remove_conv_filters(model, "conv2", [1, 2, 4])  # conv -> Flatten -> Dense too
+    assert smaller.count_params() == (3 * 3 * 2 * 6 + 6) + (2 * 2 * 6 * 3 + 3) + (3 * 3 * 3 * 3 + 3)
+
+
+def test_removing_nonzero_filters_changes_the_output_and_slices_the_right_weights():
+    model = _cnn((), conv_then_conv=False, batch_norm=True)
+    smaller = pruning.remove_conv_filters(model, "conv1", [1, 3])
+    kernel = model.get_layer("conv1").get_weights()[0]
+    np.testing.assert_array_equal(smaller.get_layer("conv1").get_weights()[0], kernel[..., [1, 3]])
+    np.testing.assert_array_equal(smaller.get_layer("bn").get_weights()[0], model.get_layer("bn").get_weights()[0][[1, 3]])
+    dense = model.get_layer("logits").get_weights()[0]  # rows of the flattened (4, 4, 6) map: channel = row % 6
+    np.testing.assert_array_equal(smaller.get_layer("logits").get_weights()[0],
+                                  dense[np.isin(np.arange(96) % 6, [1, 3])])
+    x = np.random.default_rng(2).normal(size=(4, 10, 10, 2)).astype(np.float32)
+    assert not np.allclose(smaller.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-3)
+
+
+def test_remove_conv_filters_rejects_bad_input():
+    model = _cnn(())
+    with pytest.raises(ValueError, match="not in the model"):
+        pruning.remove_conv_filters(model, "nope", [0])
+    with pytest.raises(TypeError, match="must be a Conv2D layer, got Dense"):
+        pruning.remove_conv_filters(model, "logits", [0])
+    with pytest.raises(TypeError, match="must be a Conv2D layer, got MaxPooling2D"):
+        pruning.remove_conv_filters(model, "pool", [0])
+    with pytest.raises(ValueError, match="non-empty"):
+        pruning.remove_conv_filters(model, "conv1", [])
+    with pytest.raises(ValueError, match=r"in \[0, 5\]"):
+        pruning.remove_conv_filters(model, "conv1", [0, 6])
+    with pytest.raises(ValueError, match=r"in \[0, 5\]"):
+        pruning.remove_conv_filters(model, "conv1", [-1])
+    with pytest.raises(ValueError, match="must not repeat"):
+        pruning.remove_conv_filters(model, "conv1", [0, 0])
+    with pytest.raises(ValueError, match="non-empty"):
+        pruning.remove_conv_filters(model, "conv1", [0.5])
+    with pytest.raises(TypeError, match="model must be a tf_keras Model"):
+        pruning.remove_conv_filters("model", "conv1", [0])
+    last = keras.Sequential([keras.layers.Conv2D(4, 3, input_shape=(6, 6, 1), name="conv")])
+    with pytest.raises(ValueError, match="must be followed by a Conv2D or a Dense"):
+        pruning.remove_conv_filters(last, "conv", [0])
+
+
+def test_filter_l1_norms_scores_each_filter():
+    kernel = np.zeros((3, 3, 2, 4), np.float32)
+    kernel[..., 2] = -1.0
+    kernel[0, 0, 0, 1] = 0.5
+    np.testing.assert_allclose(pruning.filter_l1_norms(kernel), [0.0, 0.5, 18.0, 0.0])
+    with pytest.raises(ValueError, match="4-D"):
+        pruning.filter_l1_norms(np.ones((3, 3)))
