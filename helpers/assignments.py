@@ -73,11 +73,16 @@ def strip_solutions(source: str) -> str:
     return "\n".join(lines)
 
 
-def student_notebook(notebook: nbformat.NotebookNode, name: str = "notebook"
-                     ) -> nbformat.NotebookNode:
-    """A student copy of `notebook`: code cells stripped of solutions, outputs cleared."""
+def student_notebook(notebook: nbformat.NotebookNode, name: str = "notebook",
+                     badge_path: str | None = None) -> nbformat.NotebookNode:
+    """A student copy of `notebook`: code cells stripped of solutions, outputs cleared, and its
+    Colab badge opening `badge_path` (the copy's own path in the repository) when given."""
+    from helpers.setup_cell import GITHUB_REPO, point_badges
+
     student = copy.deepcopy(notebook)
     student.metadata.pop("widgets", None)  # saved widget state is output too
+    if badge_path and student.cells and student.cells[0].cell_type == "markdown":
+        student.cells[0].source = point_badges(student.cells[0].source, GITHUB_REPO, badge_path)
     for index, cell in enumerate(student.cells):
         if cell.cell_type != "code":
             continue
@@ -131,6 +136,17 @@ def _is_notebook_entry(path: Path) -> bool:
     return path.is_file() and path.suffix == ".ipynb"
 
 
+def badge_folder(out: Path) -> str:
+    """The student copies' folder as the Colab badge names it: relative to the repository root
+    when `out` lies inside it (e.g. 'student'), else just the folder's name."""
+    from helpers.setup_cell import ROOT
+
+    resolved = Path(out).resolve()
+    if resolved.is_relative_to(ROOT.resolve()):
+        return resolved.relative_to(ROOT.resolve()).as_posix()
+    return resolved.name
+
+
 def make_student_copies(source: Path | str, out: Path | str, force: bool = False) -> list[Path]:
     """Write a student copy of every notebook in `source` into `out`; return the written paths.
 
@@ -141,7 +157,9 @@ def make_student_copies(source: Path | str, out: Path | str, force: bool = False
     """
     paths, out = notebook_paths(source), Path(out)
     _check_out_dir(out, paths, force)
-    students = {path.name: student_notebook(nbformat.read(path, as_version=4), path.name)
+    folder = badge_folder(out)
+    students = {path.name: student_notebook(nbformat.read(path, as_version=4), path.name,
+                                            f"{folder}/{path.name}")
                 for path in paths}
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))

@@ -286,8 +286,12 @@ def test_no_solution_line_leaks_into_the_student_copy(path, student_copies):
     stubs_added = code_lines.count(STUB[1]) - stripped_code_lines(source).count(STUB[1])
     assert stubs_added == assignments.count_regions(source), "one stub per solution region"
     assert [c.cell_type for c in student.cells] == [c.cell_type for c in source.cells]
-    assert all(s == c for s, c in zip(student.cells, source.cells, strict=True)
+    assert all(s == c for s, c in zip(student.cells[1:], source.cells[1:], strict=True)
                if c.cell_type != "code"), "markdown cells must be copied unchanged"
+    title = student.cells[0].source  # the same, except that its Colab badge opens the copy itself
+    assert title == source.cells[0].source.replace(f"/notebooks/{path.name}",
+                                                   f"/{student_copies.name}/{path.name}")
+    assert f"/{student_copies.name}/{path.name})" in title
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
