@@ -35,13 +35,31 @@ def mnist():
     return load_mnist()
 
 
+# Checks too heavy for the README's test command (a second environment, a fresh clone, several
+# seeds): they run only when `-m` names them, as `.ci/run` does after the main suite.
+HEAVY_MARKERS = {
+    "colab_env": "a Colab-like environment (other TensorFlow, Keras 3, fake google.colab)",
+    "standalone": "a notebook alone in a fresh output folder, nothing run before it",
+    "benchmark": "a benchmark command run end to end",
+}
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "after_notebooks: reads files the notebooks write; runs after every notebook")
+    for name, what in HEAVY_MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {what}; runs only with -m {name}")
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Run tests marked after_notebooks last, so the notebooks have written their outputs."""
+    """Run tests marked after_notebooks last, so the notebooks have written their outputs; skip
+    the heavy ones unless `-m` asks for them."""
+    selected = config.getoption("markexpr", "") or ""
+    for item in items:
+        for name in HEAVY_MARKERS:
+            if item.get_closest_marker(name) and name not in selected:
+                item.add_marker(pytest.mark.skip(reason=f"heavy ({HEAVY_MARKERS[name]}): "
+                                                        f"run it with `pytest -m {name}`"))
     items.sort(key=lambda item: item.get_closest_marker("after_notebooks") is not None)
 
 

@@ -1,0 +1,40 @@
+"""Every notebook stands alone: in a fresh clone, with an empty outputs/ and nothing run before it,
+it runs top to bottom within its time budget (as on Colab, where each notebook gets a fresh runtime).
+
+Heavy (every notebook once more): it runs only with `-m standalone`; `.ci/run` does so after the
+main suite. The budget is enforced by the clone's own conftest, exactly as in the main suite.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.standalone
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_alone_in_a_fresh_clone(name, tmp_path):
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("needs git and a git checkout of the course")
+    clone = tmp_path / "course"
+    done = subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert not (clone / "outputs").exists(), "a fresh clone has no outputs"
+    env = {**os.environ, "PYTHONPATH": str(clone)}  # the clone's helpers, in pytest and the kernel
+    for variable in ("COURSE_OUTPUT_DIR", "COURSE_QUICK", "TF_USE_LEGACY_KERAS"):
+        env.pop(variable, None)
+    done = subprocess.run([sys.executable, "-m", "pytest", f"notebooks/{name}", "-q",
+                           "-p", "no:randomly"], cwd=clone, env=env, capture_output=True,
+                          text=True, timeout=1800)
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert f"{name}: " in done.stdout and "over their time budget" not in done.stdout
