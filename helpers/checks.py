@@ -224,9 +224,10 @@ def check_threshold_for_sparsity(threshold_for_sparsity: Callable) -> None:
                                      "as large positive ones; work with magnitudes.")
             raise AssertionError(
                 f"{name}: with sparsity={sparsity} on {weights.size} weights, `np.abs(w) < θ` marks "
-                f"{removed} weights for removal, but {want} should go. Hint: θ is the value below which "
-                "a fraction `sparsity` of the magnitudes lie (a fraction, not a percent).")
-    passed(name, "θ is the s-quantile of |W|: everything below it is pruned.")
+                f"{removed} weights for removal, but {want} should go. Hint: exactly round(sparsity * size) "
+                "magnitudes must lie below θ (a fraction, not a percent); np.quantile interpolates "
+                "between values and can miss by one.")
+    passed(name, "θ is the magnitude at position round(s·m) of the sorted |W|: everything below it is pruned.")
 
 
 def check_magnitude_prune(magnitude_prune: Callable) -> None:
@@ -312,7 +313,8 @@ def check_per_layer_sparsities(choose_sparsities: Callable, layer_sizes: dict,
     """Exercise 2.5: per-layer sparsities with >= 75% overall sparsity and <= 1 pp accuracy loss.
 
     `layer_sizes` maps layer name to kernel size; `evaluate(sparsities)` prunes, fine-tunes and
-    returns the test accuracy (it is called only once the cheap conditions hold).
+    returns the accuracy on held-out validation data, compared with `baseline_accuracy` on the same
+    data (it is called only once the cheap conditions hold).
     """
     name = "Exercise 2.5 (choose_sparsities)"
     choice = require_answer(call_answer(choose_sparsities, name), name)
