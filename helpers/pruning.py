@@ -41,7 +41,8 @@ def prune_count(size: int, sparsity: float) -> int:
 
 
 def magnitude_threshold(weights, sparsity: float) -> float:
-    """The s-quantile threshold θ of |W|: `|w| >= θ` keeps all but the round(s·size) smallest.
+    """The threshold θ of |W|, an order statistic (not an interpolated quantile): `|w| >= θ`
+    keeps all but the round(s·size) smallest.
 
     θ is the smallest surviving magnitude, found by selection (`np.partition`, O(m)); it is 0
     when nothing is pruned and infinity when everything is. With ties at θ, `|w| >= θ` may keep
