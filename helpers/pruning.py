@@ -253,7 +253,8 @@ def filter_l1_norms(kernel) -> np.ndarray:
     """L1 norm of each output filter of a Conv2D kernel (kh, kw, in, out): a data-free score."""
     array = as_weights(kernel, "kernel")
     if array.ndim != 4:
-        raise ValueError(f"kernel must be 4-D (kh, kw, in_channels, filters), got shape {array.shape}")
+        raise ValueError(f"kernel must be 4-D (kh, kw, in_channels, filters), "
+                         f"got shape {array.shape}")
     return np.abs(array.astype(np.float64)).sum(axis=(0, 1, 2))
 
 
