@@ -49,6 +49,7 @@ def output_dir(notebook: str) -> Path:
 _SUBMODULES = {
     "assignments", "checks", "data", "deploy", "metrics", "models", "pipeline", "tflite_anatomy",
     "plots", "pruning", "quantization", "quiet", "setup_cell", "training", "versions",
+    "keras3_pruning", "litert_quantizer",
 }
 
 __all__ = sorted(_SUBMODULES | {"keras", "tf", "ROOT", "OUTPUT_DIR", "output_dir"})
