@@ -23,6 +23,7 @@ NOTEBOOK_BUDGET_S = {
     "03_quantization.ipynb": 240,
     "04_mnist_project.ipynb": 300,
     "05_applications.ipynb": 300,
+    "06_beyond_tfmot.ipynb": 180,
 }
 _notebook_seconds: dict[str, float] = defaultdict(float)
 
