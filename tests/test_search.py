@@ -1,0 +1,145 @@
+"""Notebook 05's search: an objective that never reads the test set, studies that resume, and two
+worker processes that share one study without losing or duplicating a trial."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+
+from helpers import data, search
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ["--val-images", "300", "--fine-images", "300", "--base-images", "1500"]
+
+
+class RefusingArray:
+    """Stands in for the test set where it must not be read: any use of it raises."""
+
+    def _refuse(self, *args, **kwargs):
+        raise AssertionError("the search read the test set")
+
+    __getitem__ = __array__ = __len__ = __iter__ = __add__ = __eq__ = _refuse
+    __array_ufunc__ = __array_function__ = _refuse
+
+    def __getattr__(self, name):
+        self._refuse()
+
+
+def _guarded_load_mnist(real):
+    def load_mnist(*args, **kwargs):
+        (x_train, y_train), (x_test, y_test) = real(*args, **kwargs)
+        return (x_train, y_train), (RefusingArray(), RefusingArray())
+    return load_mnist
+
+
+def test_guard_really_refuses():
+    guard = RefusingArray()
+    for use in (lambda: guard[0], lambda: len(guard), lambda: np.asarray(guard), lambda: guard.shape,
+                lambda: guard + 1, lambda: np.mean(guard == 1), lambda: list(guard)):
+        with pytest.raises(AssertionError, match="read the test set"):
+            use()
+
+
+def test_a_trial_never_reads_the_test_set(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "load_mnist", _guarded_load_mnist(data.load_mnist))
+    split = search.search_data(n_val=300, n_fine=300, n_base=1500)
+    assert len(split.x_val) == 300 and len(split.x_fine) == 300 and len(split.x_base) == 1500
+    added = search.run_worker(tmp_path / "study.log", "guarded", 1, seed=0,
+                              cache_dir=tmp_path / "cache", data=split)
+    trial = search.open_study(tmp_path / "study.log", "guarded").trials[0]
+    assert added == 1 and trial.state == optuna.trial.TrialState.COMPLETE
+    accuracy, gzipped = trial.values
+    assert 0.0 <= accuracy <= 1.0 and gzipped > 1000
+    assert set(trial.user_attrs["seconds"]) == {"load base model", "prune + fine-tune",
+                                               "convert to .tflite", "score on validation"}
+
+
+def test_validation_images_are_held_out_from_all_training():
+    split = search.search_data(n_val=1000, n_fine=500)
+    (x_train, _), _ = data.load_mnist()
+    assert np.array_equal(split.x_val, x_train[-1000:])
+    assert len(split.x_base) == len(x_train) - 1000
+    assert np.shares_memory(split.x_fine, x_train[:500]) or np.array_equal(split.x_fine, x_train[:500])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"n_val": 0}, "n_val must be an int from 1"),
+    ({"n_val": 60_000}, "n_val must be an int from 1"),
+    ({"n_fine": 59_000}, "n_fine must be an int from 1"),
+    ({"n_base": 0}, "n_base must be an int from 1"),
+    ({"n_val": 5.5}, "n_val must be an int"),
+])
+def test_search_data_rejects_bad_sizes(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        search.search_data(**kwargs)
+
+
+def _cli(tmp_path, *args):
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "search.py"),
+                           "--storage", str(tmp_path / "study.log"), *SMALL, *args],
+                          capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_two_workers_share_one_study_and_runs_resume(tmp_path):
+    first = _cli(tmp_path, "--trials", "2")
+    assert first["added"] == 2 and first["trials"] == 2
+    second = _cli(tmp_path, "--trials", "4", "--workers", "2")
+    assert second["added"] == 4 and second["trials"] == 6, "resuming adds to the same study"
+    study = search.open_study(tmp_path / "study.log", search_study_name())
+    numbers = [t.number for t in study.trials]
+    assert sorted(numbers) == list(range(6)), f"lost or duplicated trial numbers: {numbers}"
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+    parallel = {t.user_attrs["worker_pid"] for t in study.trials if t.number >= 2}
+    assert len(parallel) == 2, "both worker processes recorded trials"
+    summary = json.loads((tmp_path / "study.json").read_text())
+    assert summary["trials"] == 6 and summary["versions"]["tensorflow"]
+
+
+def search_study_name() -> str:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import search as cli  # benchmarks/search.py
+    finally:
+        sys.path.pop(0)
+    return cli.DEFAULT_STUDY
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--trials", "0"], "--trials must be a positive integer"),
+    (["--trials", "2", "--workers", "3"], "cannot exceed --trials"),
+])
+def test_cli_rejects_bad_arguments(tmp_path, args, message):
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "search.py"), *args],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 2 and message in done.stderr
+
+
+def test_front_after_uses_only_the_first_trials():
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    points = [(0.90, 5000), (0.95, 6000), (0.97, 9000), (0.96, 5500), (0.99, 20000)]
+    for accuracy, size in points:
+        study.add_trial(optuna.trial.create_trial(values=[accuracy, size]))
+    assert [t.values for t in search.front_after(study, 3)] == [[0.90, 5000], [0.95, 6000],
+                                                               [0.97, 9000]]
+    assert [t.values for t in search.front_after(study, 5)] == [[0.90, 5000], [0.96, 5500],
+                                                               [0.97, 9000], [0.99, 20000]]
+    with pytest.raises(ValueError, match="n_trials must be a positive int"):
+        search.front_after(study, 0)
+
+
+def test_a_database_url_gives_the_rdb_storage(tmp_path):
+    storage = search.storage_for(f"sqlite:///{tmp_path / 'study.db'}")
+    assert isinstance(storage, optuna.storages.RDBStorage)
+    study = search.open_study(f"sqlite:///{tmp_path / 'study.db'}", "url")
+    assert study.directions == [optuna.study.StudyDirection.MAXIMIZE,
+                                optuna.study.StudyDirection.MINIMIZE]
+    with pytest.raises(ValueError, match="study_name must be a non-empty string"):
+        search.open_study(tmp_path / "x.log", "")
