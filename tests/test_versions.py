@@ -68,3 +68,11 @@ def test_output_dir_rejects_paths(bad):
 
     with pytest.raises(ValueError, match="notebook must be a folder name"):
         helpers.output_dir(bad)
+
+
+def test_the_license_file_is_apache_2_and_names_the_data_license():
+    text = (ROOT / "LICENSE").read_text()
+    assert "Apache License" in text and "Version 2.0, January 2004" in text
+    assert "END OF TERMS AND CONDITIONS" in text
+    assert "CC BY-SA 3.0" in text and "data/mnist.npz" in text
+    assert 'license = "Apache-2.0"' in (ROOT / "pyproject.toml").read_text()
