@@ -159,13 +159,13 @@ def tflite_weight_sparsity(model) -> float:
 # --- notebook 04's recipe, stage by stage and end to end ----------------------------------------
 
 RECORD_RECIPE = {
-    "model": {"builder": "build_project_cnn", "kwargs": {}},
+    "model": {"builder": "build_record_cnn", "kwargs": {"filters": (8, 16, 32)}},
     "batch_size": 128,
     "validation_split": 0.1,
     "augment": None,  # or {"shift_px": ..., "rotation_deg": ...}: random moves while training
-    "float": {"epochs": 4, "learning_rate": 3e-3},
-    "prune": {"sparsity": 0.80, "skip": ("conv1",), "epochs": 4, "learning_rate": 1e-3,
-              "end_fraction": 0.6, "frequency": 100},
+    "float": {"epochs": 8, "learning_rate": 3e-3},
+    "prune": {"sparsity": 0.70, "skip": ("conv1",), "epochs": 5, "learning_rate": 2e-3,
+              "end_fraction": 0.5, "frequency": 100},
     "pqat": {"epochs": 1, "learning_rate": 3e-5},
     "representative_images": 300,
 }
@@ -289,24 +289,56 @@ def pqat_and_fit(stripped, x, y, epochs: int, learning_rate: float, batch_size: 
     return model
 
 
+def to_tflite_batch_one(model, representative_images=None) -> bytes:
+    """Convert a Keras model for one image at a time (batch dimension fixed to 1): float32, or
+    full-integer int8 (int8 input and output, like deploy.to_tflite(model, "int8", ...)) when
+    `representative_images` are given. A fixed batch spares the operators that compute it."""
+    import warnings
+
+    from helpers import tf
+    from helpers.quiet import native_stderr
+    from helpers.training import as_float
+
+    _check_model(model)
+    shape = [1, *model.input_shape[1:]]
+    function = tf.function(lambda images: model(images, training=False),
+                           input_signature=[tf.TensorSpec(shape, tf.float32)])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [function.get_concrete_function()], model)
+    if representative_images is not None:
+        if len(representative_images) == 0:
+            raise ValueError("representative_images must hold some images (a few hundred), "
+                             "got none")
+        images = as_float(representative_images)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([image[None, ...]] for image in images)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    with native_stderr(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
+        return converter.convert()
+
+
 def export_int8(model, representative_images) -> bytes:
-    """Full-integer int8 .tflite bytes (int8 input and output) with the tensor names stripped."""
-    from helpers.deploy import to_tflite
+    """The record's int8 file: full-integer (int8 input and output), batch of one, tensor names
+    stripped."""
     from helpers.tflite_anatomy import strip_names
 
-    return strip_names(to_tflite(model, "int8", representative_images))
+    return strip_names(to_tflite_batch_one(model, representative_images))
 
 
 def int4_weights(float_tflite: bytes) -> bytes:
     """Weight-only int4 quantization of a float .tflite with ai-edge-quantizer (channelwise
     weights, float activations and compute), names stripped."""
-    from helpers.deploy import _quiet_native_stderr, read_tflite
+    from helpers.deploy import read_tflite
+    from helpers.quiet import native_stderr
     from helpers.tflite_anatomy import strip_names
 
     from ai_edge_quantizer import quantizer, recipe  # noqa: I001  (imported only when used)
 
     data = read_tflite(float_tflite)
-    with _quiet_native_stderr():
+    with native_stderr():
         result = quantizer.Quantizer(data, recipe.weight_only_wi4_afp32()).quantize(
             enable_progress_report=False)
     return strip_names(bytes(result.quantized_model))
@@ -329,7 +361,7 @@ def train_record_model(out_dir: str | os.PathLike, seed: int = 42, progress: boo
     "ptq_int8": {...}, "int4": {...}, "seconds", "quick_run"}.
     """
     from helpers.data import load_mnist
-    from helpers.deploy import save_tflite, to_tflite
+    from helpers.deploy import save_tflite
     from helpers.training import as_float, quick_run, set_seed
 
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -355,7 +387,8 @@ def train_record_model(out_dir: str | os.PathLike, seed: int = 42, progress: boo
     rep = x[:recipe["representative_images"]]
     ptq_path = save_tflite(export_int8(stripped, rep), out_dir / "pruned_ptq_int8.tflite")
     final_path = save_tflite(export_int8(pqat, rep), out_dir / "final_model.tflite")
-    int4_path = save_tflite(int4_weights(to_tflite(stripped)), out_dir / "final_model_int4.tflite")
+    int4_path = save_tflite(int4_weights(to_tflite_batch_one(stripped)),
+                            out_dir / "final_model_int4.tflite")
     return {
         "seed": seed,
         "quick_run": quick_run(),

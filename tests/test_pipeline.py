@@ -8,6 +8,7 @@ import gzip
 import numpy as np
 import pytest
 
+import helpers
 from helpers import keras, pipeline
 
 
@@ -161,3 +162,102 @@ def test_tflite_weight_sparsity_sees_the_pruned_zeros_in_the_int8_file():
     assert floor - 1e-9 <= fraction <= floor + 0.05
     with pytest.raises(ValueError, match="no int8 weight tensors"):
         pipeline.tflite_weight_sparsity(deploy.to_tflite(stripped))
+
+
+# --- notebook 04's recipe ------------------------------------------------------------------
+
+def test_record_recipe_shortens_only_under_course_quick(monkeypatch):
+    monkeypatch.setenv("COURSE_QUICK", "0")
+    full = pipeline.record_recipe()
+    assert full["train_images"] is None
+    assert full["float"]["epochs"] == pipeline.RECORD_RECIPE["float"]["epochs"] > 1
+    monkeypatch.setenv("COURSE_QUICK", "1")
+    quick = pipeline.record_recipe()
+    assert quick["train_images"] == pipeline.QUICK_TRAIN_IMAGES
+    assert {quick[s]["epochs"] for s in ("float", "prune", "pqat")} == {1}
+    assert pipeline.RECORD_RECIPE["float"]["epochs"] == full["float"]["epochs"]  # not mutated
+
+
+def test_record_model_is_the_recipes_design():
+    model = pipeline.build_record_model()
+    assert model.input_shape == (None, 28, 28) and model.output_shape == (None, 10)
+    assert sum(isinstance(la, keras.layers.BatchNormalization) for la in model.layers) == 3
+    assert model.get_layer("logits").kernel.shape == (3 * 3 * 32, 10)
+    for name in pipeline.RECORD_RECIPE["prune"]["skip"]:
+        model.get_layer(name)  # the skipped layers exist
+    with pytest.raises(ValueError, match="filters"):
+        helpers.models.build_record_cnn((8, 16))
+
+
+def test_augmented_dataset_moves_images_and_keeps_shapes_and_labels():
+    x = np.zeros((8, 28, 28), np.float32)
+    x[:, 12:16, 12:16] = 1.0
+    y = np.arange(8)
+    batches = list(pipeline.augmented_dataset(x, y, 4, shift_px=3.0, rotation_deg=15.0, seed=1))
+    images = np.concatenate([b[0].numpy() for b in batches])
+    labels = np.concatenate([b[1].numpy() for b in batches])
+    assert images.shape == x.shape and sorted(labels) == list(y)
+    assert not np.allclose(images, x), "the images should have moved"
+    assert images.sum() == pytest.approx(x.sum(), rel=0.3)  # moved, not erased
+    with pytest.raises(ValueError, match="shift_px"):
+        pipeline.augmented_dataset(x, y, 4, shift_px=-1.0, rotation_deg=0.0)
+
+
+def test_fit_cosine_trains_with_a_decaying_rate_and_validates_epochs():
+    x, y = data()
+    model = tiny_model()
+    history = pipeline.fit_cosine(model, x, y, epochs=2, learning_rate=1e-2, batch_size=16,
+                                  validation_split=0.25, verbose=0)
+    assert len(history.history["val_accuracy"]) == 2
+    schedule = model.optimizer.get_config()["learning_rate"]
+    assert schedule["class_name"] == "CosineDecay"
+    assert schedule["config"]["initial_learning_rate"] == pytest.approx(1e-2)
+    assert schedule["config"]["decay_steps"] == 2 * 5  # 72 images at batch 16: 5 steps an epoch
+    assert float(model.optimizer.learning_rate) < 1e-2  # decayed after training
+    with pytest.raises(ValueError, match="epochs"):
+        pipeline.fit_cosine(tiny_model(), x, y, epochs=0, learning_rate=1e-3)
+    with pytest.raises(ValueError, match="same length"):
+        pipeline.fit_cosine(tiny_model(), x, y[:-1], epochs=1, learning_rate=1e-3)
+
+
+def test_batch_one_export_drops_the_batch_size_operators_and_keeps_the_predictions():
+    from helpers import deploy, tflite_anatomy
+
+    model = tiny_model()
+    x, _ = data(32)
+    dynamic = deploy.to_tflite(model, "int8", x)
+    fixed = pipeline.to_tflite_batch_one(model, x)
+    assert "SHAPE" in tflite_anatomy.operator_names(dynamic)
+    assert "SHAPE" not in tflite_anatomy.operator_names(fixed) and len(fixed) < len(dynamic)
+    detail = deploy.make_interpreter(fixed).get_input_details()[0]
+    assert list(detail["shape"]) == [1, 8, 8] and detail["dtype"] == np.int8
+    np.testing.assert_array_equal(deploy.tflite_predict(fixed, x), deploy.tflite_predict(dynamic, x))
+    final = pipeline.export_int8(model, x)
+    assert final == tflite_anatomy.strip_names(fixed)
+    assert deploy.make_interpreter(pipeline.to_tflite_batch_one(model)).get_input_details()[0][
+        "dtype"] == np.float32
+    with pytest.raises(ValueError, match="representative_images"):
+        pipeline.to_tflite_batch_one(model, x[:0])
+
+
+def test_int4_weights_halve_the_weight_bytes_and_keep_float_compute():
+    from helpers import deploy, tflite_anatomy
+
+    model = tiny_model()
+    x, _ = data(32)
+    float_model = pipeline.to_tflite_batch_one(model)
+    int4 = pipeline.int4_weights(float_model)
+    assert "DEQUANTIZE" in tflite_anatomy.operator_names(int4)
+    assert deploy.make_interpreter(int4).get_input_details()[0]["dtype"] == np.float32
+    weights = {r["part"]: r["bytes"] for r in tflite_anatomy.byte_breakdown(float_model)}["weights"]
+    weights4 = {r["part"]: r["bytes"] for r in tflite_anatomy.byte_breakdown(int4)}["weights"]
+    assert weights4 <= weights / 8 + 64  # float32 -> 4 bits: an eighth, plus alignment
+    agree = np.mean(deploy.tflite_predict(int4, x) == deploy.tflite_predict(float_model, x))
+    assert agree >= 0.8
+
+
+def test_train_record_model_validates_the_seed(tmp_path):
+    with pytest.raises(ValueError, match="seed"):
+        pipeline.train_record_model(tmp_path, seed=-1)
+    with pytest.raises(ValueError, match="seed"):
+        pipeline.train_record_model(tmp_path, seed=True)
