@@ -121,7 +121,8 @@ def _type_names() -> dict[int, str]:
 
 
 def weight_tensors(model: TFLiteModel, min_elements: int = 16) -> list[dict]:
-    """The constant tensors (weights, biases) of a .tflite: name, stored type, shape, bytes.
+    """The constant tensors (weights, biases) of a .tflite: name, stored type, shape, bytes, and
+    the fraction of stored values that are exactly zero (what gzip feeds on).
 
     Only tensors with at least `min_elements` values are listed (skips shape constants). The
     type is the one in the file, e.g. "int4" for two weights packed per byte.
@@ -136,9 +137,23 @@ def weight_tensors(model: TFLiteModel, min_elements: int = 16) -> list[dict]:
         shape = tuple(int(d) for d in (tensor.shape if tensor.shape is not None else ()))
         if data is None or int(np.prod(shape)) < min_elements:
             continue
-        rows.append({"name": tensor.name.decode(), "type": names[tensor.type], "shape": shape,
-                     "bytes": len(data)})
+        kind = names[tensor.type]
+        values = _stored_values(bytes(bytearray(data)), kind, int(np.prod(shape)))
+        rows.append({"name": tensor.name.decode(), "type": kind, "shape": shape,
+                     "bytes": len(data),
+                     "zeros": None if values is None else float(np.mean(values == 0))})
     return rows
+
+
+def _stored_values(data: bytes, kind: str, size: int) -> np.ndarray | None:
+    """The numbers a weight buffer stores (int4: two signed 4-bit codes per byte, low first)."""
+    if kind == "int4":
+        packed = np.frombuffer(data, dtype=np.uint8)
+        nibbles = np.stack([packed & 0x0F, packed >> 4], axis=1).ravel()[:size].astype(np.int8)
+        return np.where(nibbles > 7, nibbles - 16, nibbles)
+    dtypes = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "float32": np.float32,
+              "float16": np.float16}
+    return np.frombuffer(data, dtype=dtypes[kind]) if kind in dtypes else None
 
 
 def io_types(model: TFLiteModel) -> tuple[str, str]:
