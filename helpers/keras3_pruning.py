@@ -24,12 +24,14 @@ SCOPES = ("layer", "global")
 
 
 def _check_step(name: str, value, low: int = 0) -> int:
+    """Return `value` as an int, or raise a ValueError naming `name` if it is not an int >= low."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
         raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
     return int(value)
 
 
 def _check_power(power) -> float:
+    """Return the schedule's exponent as a float, or raise if it is not a number > 0."""
     if isinstance(power, bool) or not isinstance(power, int | float | np.integer | np.floating) \
             or not power > 0:
         raise ValueError(f"power must be a number > 0 (3 is Zhu & Gupta's cubic), got {power!r}")
@@ -62,7 +64,7 @@ def polynomial_sparsity(step: int, final_sparsity: float, end_step: int,
     return final_sparsity + (initial_sparsity - final_sparsity) * (1.0 - progress) ** power
 
 
-def kernel_variable(layer):
+def kernel_variable(layer: keras.layers.Layer) -> keras.Variable:
     """The kernel variable of a Keras 3 layer (Dense, Conv...), or a ValueError saying why not."""
     if not isinstance(layer, keras.layers.Layer):
         raise TypeError(f"layer must be a Keras 3 layer, got {type(layer).__name__}")
@@ -77,7 +79,8 @@ def kernel_variable(layer):
     return kernels[0]
 
 
-def kernel_sparsity(model, layer_names: Sequence[str] | None = None) -> dict[str, dict]:
+def kernel_sparsity(model: keras.Model,
+                    layer_names: Sequence[str] | None = None) -> dict[str, dict]:
     """Zeros, size and sparsity of the kernel of each named layer (default: every kernel)."""
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a Keras 3 model, got {type(model).__name__}")
@@ -93,7 +96,8 @@ def kernel_sparsity(model, layer_names: Sequence[str] | None = None) -> dict[str
     return report
 
 
-def _get_layer(model, name: str):
+def _get_layer(model: keras.Model, name: str) -> keras.layers.Layer:
+    """The layer called `name`, or a ValueError that lists the model's layers."""
     names = [layer.name for layer in model.layers]
     if name not in names:
         raise ValueError(f"layer_names: the model has no layer named {name!r}; its layers are "
@@ -228,6 +232,7 @@ class GradualMagnitudePruning(keras.callbacks.Callback):
             kernel.assign(keras.ops.multiply(kernel.value, self._mask_tensors[name]))
 
     def _sync_backend_state(self) -> None:
+        """Write JAX's training state back into the variables (nothing to do elsewhere)."""
         # JAX keeps the training state outside the variables during `fit`; write it back before
         # reading or assigning kernels (a no-op on TensorFlow and PyTorch, which lack the method).
         sync = getattr(self.model, "jax_state_sync", None)

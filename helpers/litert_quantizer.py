@@ -15,7 +15,9 @@ import logging
 import os
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,9 +25,12 @@ from helpers.deploy import TFLiteModel, make_interpreter, read_tflite
 from helpers.quiet import native_stderr
 from helpers.training import as_float
 
+if TYPE_CHECKING:
+    import keras
+
 
 @contextlib.contextmanager
-def quiet():
+def quiet() -> Iterator[None]:
     """Hide what the export and quantizer libraries print (Python and native), keep exceptions."""
     loggers = [logging.getLogger(name) for name in ("", "absl", "tensorflow")]
     levels = [logger.level for logger in loggers]
@@ -45,7 +50,7 @@ def quiet():
             logger.setLevel(level)
 
 
-def export_litert(model, path: str | os.PathLike, batch_size: int = 1) -> Path:
+def export_litert(model: keras.Model, path: str | os.PathLike, batch_size: int = 1) -> Path:
     """Export a Keras 3 model to `path` (.tflite) with `model.export(format="litert")`.
 
     The input signature gets a fixed batch size (default 1, what a device runs), which also
@@ -115,6 +120,7 @@ def quantize(model: TFLiteModel, recipe, calibration_images: np.ndarray | None =
 
 
 def _type_names() -> dict[int, str]:
+    """LiteRT's tensor type codes -> lower-case names ("int8", "int4", "float32", ...)."""
     from tensorflow.lite.python import schema_py_generated as schema
 
     return {v: k.lower() for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
