@@ -21,7 +21,7 @@ NOTEBOOK_BUDGET_S = {
     "01_background.ipynb": 120,
     "02_pruning.ipynb": 180,
     "03_quantization.ipynb": 240,
-    "04_mnist_project.ipynb": 300,
+    "04_mnist_project.ipynb": 360,  # issue 12: a record recipe with a margin (at most 420)
     "05_applications.ipynb": 300,
     "06_beyond_tfmot.ipynb": 180,
 }

@@ -29,6 +29,19 @@ def _pct(value: float) -> str:
     return f"{100 * value:.2f}%"
 
 
+def ratio_lines(results: Path = RESULTS) -> list[str]:
+    """A sentence per summary with a compression ratio against its float baseline (first row)."""
+    lines = []
+    for path in sorted(results.glob("[0-9][0-9]_summary.json")):
+        summary = json.loads(path.read_text())
+        ratio = summary.get("compression_vs_float_baseline")
+        if ratio:
+            lines.append(f"Notebook {path.name[:2]}'s final model is {ratio['gzipped_ratio']:.0f}× "
+                         f"smaller (gzipped) than its float baseline, the first row, at "
+                         f"{ratio['accuracy_change_pp']:+.2f} percentage points of accuracy.")
+    return lines
+
+
 def stage_rows(results: Path = RESULTS) -> list[str]:
     """One table row per stage of every NN_summary.json in `results`, in notebook order."""
     rows = []
@@ -79,9 +92,9 @@ def table(results: Path = RESULTS) -> str:
     """The whole generated block (without the markers)."""
     lines = ["| model | notebook | test accuracy | bytes | gzipped |", "|---|---|---|---|---|"]
     lines += stage_rows(results) + tutorial_rows(results)
-    spread = spread_lines(results)
-    if spread:
-        lines += [""] + spread
+    for extra in (ratio_lines(results), spread_lines(results)):
+        if extra:
+            lines += [""] + extra
     return "\n".join(lines)
 
 
