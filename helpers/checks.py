@@ -709,7 +709,7 @@ _INT4_CHECK_MODEL: dict = {}
 
 
 def _int4_check_model() -> bytes:
-    """A small float .tflite laid out like notebook 06's CNN (conv1 small; conv2, logits large)."""
+    """A float .tflite of notebook 06's CNN, untrained (conv1 small; conv2, conv3, logits large)."""
     if "model" not in _INT4_CHECK_MODEL:
         import tempfile
         from pathlib import Path
@@ -720,13 +720,13 @@ def _int4_check_model() -> bytes:
 
         layers = keras.layers
         keras.utils.set_random_seed(6)
-        model = keras.Sequential([
-            layers.Input((28, 28)), layers.Reshape((28, 28, 1), name="reshape"),
-            layers.Conv2D(16, 3, activation="relu", name="conv1"),
-            layers.MaxPooling2D(2, name="pool1"),
-            layers.Conv2D(16, 3, activation="relu", name="conv2"),
-            layers.MaxPooling2D(2, name="pool2"),
-            layers.Flatten(name="flatten"), layers.Dense(10, name="logits")])
+        stack = [layers.Input((28, 28)), layers.Reshape((28, 28, 1), name="reshape")]
+        for i, channels in enumerate((8, 16, 32), start=1):
+            stack += [layers.Conv2D(channels, 3, padding="same", use_bias=False, name=f"conv{i}"),
+                      layers.BatchNormalization(name=f"bn{i}"), layers.ReLU(name=f"relu{i}"),
+                      layers.MaxPooling2D(2, name=f"pool{i}")]
+        model = keras.Sequential(stack + [layers.Flatten(name="flatten"),
+                                          layers.Dense(10, name="logits")])
         with tempfile.TemporaryDirectory() as folder:
             path = litert_quantizer.export_litert(model, Path(folder) / "check.tflite")
             _INT4_CHECK_MODEL["model"] = path.read_bytes()
@@ -752,13 +752,13 @@ def check_large_layers_int4(large_layers_int4: Callable) -> None:
             raise AssertionError(f"{name}: your recipe quantizes activations, so it needs "
                                  "calibration. Hint: use dynamic recipes (weights only).") from None
         raise
-    stored = {row["shape"]: row["type"] for row in litert_quantizer.weight_tensors(quantized, 100)}
-    want = {(16, 3, 3, 1): "int8", (16, 3, 3, 16): "int4", (10, 400): "int4"}
-    for shape, kind in want.items():
+    stored = {row["shape"]: row["type"] for row in litert_quantizer.weight_tensors(quantized, 16)}
+    layers = {(8, 3, 3, 1): ("int8", "the small first convolution conv1 (72 weights)"),
+              (16, 3, 3, 8): ("int4", "the second convolution conv2 (1,152 weights)"),
+              (32, 3, 3, 16): ("int4", "the third convolution conv3 (4,608 weights)"),
+              (10, 288): ("int4", "the last Dense layer, logits (2,880 weights)")}
+    for shape, (kind, layer) in layers.items():
         got = stored.get(shape, "float32")
-        layer = {(16, 3, 3, 1): "the small first convolution (144 weights)",
-                 (16, 3, 3, 16): "the second convolution (2,304 weights)",
-                 (10, 400): "the last Dense layer (4,000 weights)"}[shape]
         if got == kind:
             continue
         if got == "float32":

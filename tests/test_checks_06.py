@@ -42,7 +42,7 @@ def int4_solution(shape):
 
 
 def large_layers_solution():
-    return (recipe.dynamic_wi8_afp32() + recipe.dynamic_wi4c_afp32(regex="conv2")
+    return (recipe.dynamic_wi8_afp32() + recipe.dynamic_wi4c_afp32(regex="conv2|conv3")
             + recipe.dynamic_wi4c_afp32(operation_name=FC))
 
 
@@ -64,7 +64,9 @@ CASES = {
     checks.check_large_layers_int4: (large_layers_solution, [
         lambda: recipe.dynamic_wi4_afp32(),                          # everything int4
         lambda: recipe.dynamic_wi8_afp32(),                          # everything int8
-        lambda: recipe.dynamic_wi8_afp32() + recipe.dynamic_wi4c_afp32(regex="conv2|logits"),
+        lambda: recipe.dynamic_wi8_afp32() + recipe.dynamic_wi4c_afp32(regex="conv2|conv3|logits"),
+        lambda: recipe.dynamic_wi8_afp32() + recipe.dynamic_wi4c_afp32(regex="conv2")
+        + recipe.dynamic_wi4c_afp32(operation_name=FC),                   # forgets conv3
         skips_small_layers,                                          # small layers stay float
         lambda: recipe.static_wi8_ai8(),                             # needs calibration
         lambda: "int4",
@@ -91,8 +93,8 @@ def test_messages_do_not_reveal_the_answers():
     assert str(int4_solution((32, 3, 3, 16))) not in str(info.value)
     with pytest.raises(AssertionError) as info:
         checks.check_large_layers_int4(lambda: recipe.dynamic_wi8_afp32()
-                                       + recipe.dynamic_wi4c_afp32(regex="conv2|logits"))
-    assert "FULLY_CONNECTED" not in str(info.value) and "conv2" not in str(info.value)
+                                       + recipe.dynamic_wi4c_afp32(regex="conv2|conv3|logits"))
+    assert "FULLY_CONNECTED" not in str(info.value) and "regex=" not in str(info.value)
 
 
 @pytest.mark.parametrize("check", CASES, ids=lambda c: c.__name__)
