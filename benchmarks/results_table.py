@@ -36,8 +36,8 @@ def ratio_lines(results: Path = RESULTS) -> list[str]:
         summary = json.loads(path.read_text())
         ratio = summary.get("compression_vs_float_baseline")
         if ratio:
-            lines.append(f"Notebook {path.name[:2]}'s final model is {ratio['gzipped_ratio']:.0f}× "
-                         f"smaller (gzipped) than its float baseline, the first row, at "
+            lines.append(f"Notebook {path.name[:2]}'s final model is "
+                         f"{ratio['gzipped_ratio']:.0f}× smaller (gzipped) than its float baseline, the first row, at "
                          f"{ratio['accuracy_change_pp']:+.2f} percentage points of accuracy.")
     return lines
 

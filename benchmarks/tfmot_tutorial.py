@@ -3,8 +3,8 @@ and write them, with the date and library versions, to benchmarks/results/tfmot_
 
     python benchmarks/tfmot_tutorial.py [--json benchmarks/results/tfmot_tutorial.json]
 
-The tutorial's steps, as published (tensorflow.org/model_optimization/guide/pruning/pruning_with_keras
-and .../combine/pqat_example): its CNN (Conv 12 3x3, max-pool, Dense 10) trained 4 epochs (Adam,
+The tutorial's steps, as published (tensorflow.org/model_optimization/guide/pruning/
+pruning_with_keras and .../combine/pqat_example): its CNN (Conv 12 3x3, max-pool, Dense 10) trained 4 epochs (Adam,
 batch 32, validation split 0.1); pruned with PolynomialDecay 50% -> 80% over 2 epochs (batch 128);
 strip_pruning; post-training dynamic-range quantization. And pruning-preserving QAT: 1 epoch
 (batch 128) on the stripped pruned model, converted with Optimize.DEFAULT. Accuracy with LiteRT

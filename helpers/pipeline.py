@@ -173,7 +173,7 @@ QUICK_TRAIN_IMAGES = 6_000  # COURSE_QUICK=1 trains on this many images, one epo
 
 
 def record_recipe() -> dict:
-    """Notebook 04's recipe with COURSE_QUICK's shorter settings applied (helpers.training.run_size)."""
+    """Notebook 04's recipe, with COURSE_QUICK's shorter settings (helpers.training.run_size)."""
     import copy
 
     from helpers.training import run_size
@@ -274,7 +274,7 @@ def prune_and_fit(model, x, y, sparsity: float, epochs: int, learning_rate: floa
 
 
 def strip_pruning(model):
-    """Remove the pruning wrappers (TFMOT's strip_pruning): plain layers whose kernels hold zeros."""
+    """Remove the pruning wrappers (TFMOT's strip_pruning): plain layers with zeros in kernels."""
     _check_model(model)
     return _tfmot().sparsity.keras.strip_pruning(model)
 

@@ -91,7 +91,8 @@ def test_int4_model_matches_its_summary_row(mnist):
     summary = _summary()
     assert summary["int4_model"] == "final_model_int4.tflite"
     row = _stage(summary, "final_model_int4.tflite")
-    assert "DEQUANTIZE" in tflite_anatomy.operator_names(data), "int4 weights are expanded by DEQUANTIZE operators"
+    assert "DEQUANTIZE" in tflite_anatomy.operator_names(data), (
+        "int4 weights are expanded by DEQUANTIZE operators")
     (_, _), (x_test, y_test) = mnist
     accuracy = _independent_accuracy(data, x_test, y_test)
     assert row["accuracy"] == pytest.approx(accuracy, abs=1e-4)
@@ -235,8 +236,8 @@ def test_record_spread_gives_min_mean_max_per_model():
     spread = record.spread(lines)
     assert spread["seeds"] == [0, 1, 2]
     assert spread["int8"]["accuracy"]["min"] == 0.98
-    assert spread["int8"]["gzipped_bytes"] == {"min": 5900, "mean": pytest.approx(6066.67, abs=0.01),
-                                               "max": 6300}
+    assert spread["int8"]["gzipped_bytes"] == {
+        "min": 5900, "mean": pytest.approx(6066.67, abs=0.01), "max": 6300}
     assert spread["int4"]["gzipped_bytes"]["max"] == 4800
     with pytest.raises(ValueError, match="at least one"):
         record.spread([])

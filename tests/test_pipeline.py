@@ -231,7 +231,8 @@ def test_batch_one_export_drops_the_batch_size_operators_and_keeps_the_predictio
     assert "SHAPE" not in tflite_anatomy.operator_names(fixed) and len(fixed) < len(dynamic)
     detail = deploy.make_interpreter(fixed).get_input_details()[0]
     assert list(detail["shape"]) == [1, 8, 8] and detail["dtype"] == np.int8
-    np.testing.assert_array_equal(deploy.tflite_predict(fixed, x), deploy.tflite_predict(dynamic, x))
+    np.testing.assert_array_equal(deploy.tflite_predict(fixed, x),
+                                  deploy.tflite_predict(dynamic, x))
     final = pipeline.export_int8(model, x)
     assert final == tflite_anatomy.strip_names(fixed)
     assert deploy.make_interpreter(pipeline.to_tflite_batch_one(model)).get_input_details()[0][
