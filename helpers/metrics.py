@@ -70,20 +70,23 @@ def save_keras_model(model, path: str | os.PathLike) -> Path:
     return path
 
 
-def _read_bytes(path: str | os.PathLike) -> bytes:
+def _read_bytes(path: str | os.PathLike | bytes) -> bytes:
+    if isinstance(path, bytes | bytearray):
+        return bytes(path)
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     return path.read_bytes()
 
 
-def file_size(path: str | os.PathLike) -> int:
-    """Bytes on disk of the file at `path`."""
+def file_size(path: str | os.PathLike | bytes) -> int:
+    """Bytes on disk of the file at `path` (or the length of `bytes` given directly)."""
     return len(_read_bytes(path))
 
 
-def gzipped_size(path: str | os.PathLike) -> int:
-    """Bytes of the file at `path` after `gzip.compress(data, 9)`: what a download would cost."""
+def gzipped_size(path: str | os.PathLike | bytes) -> int:
+    """Bytes of the file at `path` (or of `bytes`) after `gzip.compress(data, 9)`: what a
+    download would cost."""
     return len(gzip.compress(_read_bytes(path), 9))
 
 

@@ -8,7 +8,6 @@ machine, or a PostgreSQL/MySQL URL for many machines.
 
 from __future__ import annotations
 
-import gzip
 import os
 import time
 import warnings
@@ -63,7 +62,7 @@ def base_model(filters: int, data: SearchData, cache_dir: str | os.PathLike):
 
     if filters not in FILTERS:
         raise ValueError(f"filters must be one of {FILTERS}, got {filters!r}")
-    path = Path(cache_dir) / f"base_cnn_{filters}_filters.weights.h5"
+    path = Path(cache_dir) / f"base_cnn_{filters}_filters_{len(data.x_base)}_images.weights.h5"
     training.set_seed(42)
     model = models.build_cnn(filters=filters)
     if path.is_file():
@@ -137,7 +136,7 @@ class CompressionObjective:
         trial.set_user_attr("seconds", seconds)
         trial.set_user_attr("worker_pid", os.getpid())
         keras.backend.clear_session()
-        return accuracy, len(gzip.compress(blob, 9))
+        return accuracy, metrics.gzipped_size(blob)
 
 
 def storage_for(location: str | os.PathLike):

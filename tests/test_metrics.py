@@ -125,3 +125,11 @@ def test_non_tflite_bytes_are_rejected():
 def test_save_keras_model_requires_h5_suffix(tmp_path):
     with pytest.raises(ValueError, match=r"\.h5"):
         metrics.save_keras_model(dense_model(), tmp_path / "model.keras")
+
+
+def test_sizes_of_bytes_given_directly_match_the_file(tmp_path):
+    data = bytes(range(256)) * 40
+    path = tmp_path / "blob.bin"
+    path.write_bytes(data)
+    assert metrics.file_size(data) == metrics.file_size(path) == len(data)
+    assert metrics.gzipped_size(data) == metrics.gzipped_size(path) == len(gzip.compress(data, 9))
