@@ -164,9 +164,12 @@ def open_study(location: str | os.PathLike, study_name: str, seed: int = 0):
     sampler = optuna.samplers.NSGAIISampler(population_size=POPULATION, seed=seed)
     with warnings.catch_warnings():  # a JournalFileOpenLock is explicit; Optuna still notes it
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.create_study(study_name=study_name, storage=storage_for(location),
-                                   sampler=sampler, directions=["maximize", "minimize"],
-                                   load_if_exists=True)
+        storage = storage_for(location)
+        try:  # loading first writes nothing: reading a shipped study leaves its file unchanged
+            return optuna.load_study(study_name=study_name, storage=storage, sampler=sampler)
+        except KeyError:
+            return optuna.create_study(study_name=study_name, storage=storage, sampler=sampler,
+                                       directions=["maximize", "minimize"], load_if_exists=True)
 
 
 def run_worker(location: str | os.PathLike, study_name: str, n_trials: int, seed: int,

@@ -143,3 +143,17 @@ def test_a_database_url_gives_the_rdb_storage(tmp_path):
                                 optuna.study.StudyDirection.MINIMIZE]
     with pytest.raises(ValueError, match="study_name must be a non-empty string"):
         search.open_study(tmp_path / "x.log", "")
+
+
+def test_the_shipped_study_is_complete_and_reading_it_changes_nothing():
+    shipped = ROOT / "benchmarks" / "results" / "search_study.log"
+    before = shipped.read_bytes()
+    study = search.open_study(shipped, search_study_name())
+    assert shipped.read_bytes() == before, "opening a study to read it must not append to it"
+    info = json.loads(shipped.with_suffix(".json").read_text())
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(complete) == info["complete"] == len(study.trials) >= 200
+    assert sorted(t.number for t in study.trials) == list(range(len(study.trials)))
+    assert info["versions"]["tensorflow"] and info["date"]
+    assert len({t.user_attrs["worker_pid"] for t in complete}) == info["workers"] == 2
+    assert all(0.0 < t.values[0] <= 1.0 and t.values[1] > 1000 for t in complete)
