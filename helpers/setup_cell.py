@@ -25,7 +25,7 @@ MARKER = "# Setup cell (the same in every notebook"
 # What the setup cell installs on Colab beside Colab's own TensorFlow: the versions the course was
 # tested with (helpers.versions.TESTED and requirements.txt hold the same pins).
 COLAB_PACKAGES = ["tensorflow-model-optimization==0.8.1", "ai-edge-litert==2.3.0",
-                  "ai-edge-quantizer==0.10.0", "optuna>=4.0,<6"]
+                  "ai-edge-quantizer==0.10.0", "optuna>=4.0,<6", "keras>=3.15.1"]
 
 
 def repo_url(repo: str = GITHUB_REPO) -> str:
@@ -43,7 +43,8 @@ def validate_repo(repo: str) -> str:
 
 def setup_cell_source(repo: str = GITHUB_REPO) -> str:
     """The text of the shared setup cell for a course served from `repo`."""
-    packages = ", ".join(f'"{p}"' for p in COLAB_PACKAGES)
+    packages = ",\n                    ".join(
+        ", ".join(f'"{p}"' for p in COLAB_PACKAGES[i:i + 3]) for i in range(0, len(COLAB_PACKAGES), 3))
     return f'''{MARKER}; edit helpers/setup_cell.py, not this copy).
 # On Google Colab it installs what Colab lacks and fetches the course; elsewhere it does nothing.
 import importlib.metadata, importlib.util, os, subprocess, sys
