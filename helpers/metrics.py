@@ -110,6 +110,12 @@ def _check_labels(images: np.ndarray, labels: np.ndarray) -> None:
                          f"images and {len(labels)} labels")
 
 
+def supports_batch(model: TFLiteModel) -> bool:
+    """Whether a .tflite model accepts any batch size (its input's batch axis is not fixed)."""
+    detail = make_interpreter(model).get_input_details()[0]
+    return int(detail["shape_signature"][0]) == -1
+
+
 def litert_latency(
     model: TFLiteModel,
     sample: np.ndarray | None = None,
@@ -138,6 +144,10 @@ def litert_latency(
         raise ValueError(f"sample must have shape {item_shape} or (batch, {', '.join(map(str, item_shape))}), "
                          f"got {sample.shape}")
     if sample.shape[0] != detail["shape"][0]:
+        if detail["shape_signature"][0] != -1:
+            raise ValueError(f"this model's batch size is fixed at {detail['shape'][0]} (exported for "
+                             f"a device), so it cannot time a batch of {sample.shape[0]}; use "
+                             f"supports_batch(model) to check first")
         interpreter.resize_tensor_input(detail["index"], sample.shape)
         interpreter.allocate_tensors()
     x = prepare_input(sample, detail)

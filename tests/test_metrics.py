@@ -133,3 +133,19 @@ def test_sizes_of_bytes_given_directly_match_the_file(tmp_path):
     path.write_bytes(data)
     assert metrics.file_size(data) == metrics.file_size(path) == len(data)
     assert metrics.gzipped_size(data) == metrics.gzipped_size(path) == len(gzip.compress(data, 9))
+
+
+def test_a_fixed_batch_model_is_refused_a_batch_with_a_clear_error():
+    from helpers import keras
+
+    model = keras.Sequential([keras.layers.Flatten(input_shape=(28, 28)), keras.layers.Dense(10)])
+    flexible = deploy.to_tflite(model)
+    assert metrics.supports_batch(flexible)
+    assert metrics.litert_latency(flexible, np.zeros((4, 28, 28), np.float32), runs=2)["batch_size"] == 4
+    fixed_model = keras.Sequential([keras.layers.Flatten(batch_input_shape=(1, 28, 28)),
+                                    keras.layers.Dense(10)])
+    fixed = deploy.to_tflite(fixed_model)
+    assert not metrics.supports_batch(fixed)
+    assert metrics.litert_latency(fixed, np.zeros((28, 28), np.float32), runs=2)["batch_size"] == 1
+    with pytest.raises(ValueError, match="batch size is fixed at 1"):
+        metrics.litert_latency(fixed, np.zeros((32, 28, 28), np.float32), runs=2)
