@@ -13,10 +13,8 @@ with `-m colab_env`; `.ci/run` does so after the main suite.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 import venv
 from pathlib import Path
 

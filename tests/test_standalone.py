@@ -38,3 +38,4 @@ def test_notebook_runs_alone_in_a_fresh_clone(name, tmp_path):
                           text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-4000:]
     assert f"{name}: " in done.stdout and "over their time budget" not in done.stdout
+    print(next(line for line in done.stdout.splitlines() if line.startswith(f"{name}: ")))
