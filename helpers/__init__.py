@@ -48,7 +48,7 @@ def output_dir(notebook: str) -> Path:
 
 _SUBMODULES = {
     "assignments", "checks", "data", "deploy", "metrics", "models", "pipeline", "tflite_anatomy",
-    "plots", "pruning", "quantization", "quiet", "search", "setup_cell", "training", "versions",
+    "nbgrader_cells", "plots", "pruning", "quantization", "quiet", "search", "setup_cell", "training", "versions",
     "keras3_pruning", "litert_quantizer",
 }
 
