@@ -31,9 +31,6 @@ def read_tflite(model: TFLiteModel) -> bytes:
     return data
 
 
-_quiet_native_stderr = native_stderr  # the name pipeline.py imports
-
-
 def to_tflite(model, optimization: str | None = None, representative_images=None) -> bytes:
     """Convert a Keras model to TFLite bytes.
 

@@ -198,6 +198,15 @@ def layer_outputs(model, layer_name: str, images: np.ndarray, batch_size: int = 
     return probe.predict(as_float(images), batch_size=batch_size, verbose=0)
 
 
+def _find_layer(model, layer_name: str):
+    """(index, layer) of the layer named `layer_name`; ValueError naming the model's layers."""
+    names = [layer.name for layer in model.layers]
+    if layer_name not in names:
+        raise ValueError(f"layer_name {layer_name!r} is not in the model; layers: {names}")
+    index = names.index(layer_name)
+    return index, model.layers[index]
+
+
 def remove_dense_units(model, layer_name: str, keep) -> keras.Sequential:
     """A genuinely smaller copy of a Sequential model: Dense `layer_name` keeps only units `keep`.
 
@@ -207,14 +216,10 @@ def remove_dense_units(model, layer_name: str, keep) -> keras.Sequential:
     """
     if not isinstance(model, keras.Sequential):
         raise TypeError(f"model must be a tf_keras Sequential model, got {type(model).__name__}")
-    names = [layer.name for layer in model.layers]
-    if layer_name not in names:
-        raise ValueError(f"layer_name {layer_name!r} is not in the model; layers: {names}")
-    index = names.index(layer_name)
-    layer = model.layers[index]
+    index, layer = _find_layer(model, layer_name)
     if not isinstance(layer, keras.layers.Dense):
         raise ValueError(f"layer {layer_name!r} must be Dense, got {type(layer).__name__}")
-    following = [i for i in range(index + 1, len(names)) if model.layers[i].weights]
+    following = [i for i in range(index + 1, len(model.layers)) if model.layers[i].weights]
     if not following or not isinstance(model.layers[following[0]], keras.layers.Dense):
         raise ValueError(f"layer {layer_name!r} must be followed by a Dense layer "
                          "(only weight-free "
@@ -286,11 +291,7 @@ def remove_conv_filters(model, layer_name: str, keep) -> keras.Model:
         raise TypeError(f"model must be a tf_keras Model, got {type(model).__name__}")
     if not isinstance(layer_name, str):
         raise TypeError(f"layer_name must be a str, got {type(layer_name).__name__}")
-    names = [layer.name for layer in model.layers]
-    if layer_name not in names:
-        raise ValueError(f"layer_name {layer_name!r} is not in the model; layers: {names}")
-    index = names.index(layer_name)
-    layer = model.layers[index]
+    index, layer = _find_layer(model, layer_name)
     if type(layer) is not keras.layers.Conv2D:
         raise TypeError(f"layer {layer_name!r} must be a Conv2D layer, got {type(layer).__name__}")
     if layer.data_format != "channels_last" or layer.groups != 1:

@@ -7,6 +7,7 @@ import math
 
 import pytest
 from ai_edge_quantizer import qtyping, recipe
+from check_table import assert_accepts_solution_rejects_wrong
 
 from helpers import checks
 
@@ -76,12 +77,7 @@ CASES = {
 
 @pytest.mark.parametrize("check", CASES, ids=lambda c: c.__name__)
 def test_accepts_the_solution_and_rejects_wrong_answers(check, capsys):
-    solution, wrong_answers = CASES[check]
-    check(solution)
-    assert "✅" in capsys.readouterr().out
-    for wrong in wrong_answers:
-        with pytest.raises(AssertionError, match="Hint"):
-            check(wrong)
+    assert_accepts_solution_rejects_wrong(check, *CASES[check], capsys)
 
 
 def test_messages_do_not_reveal_the_answers():

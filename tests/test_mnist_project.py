@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+from check_table import assert_accepts_solution_rejects_wrong
 
 import helpers
 from helpers import checks
@@ -185,12 +186,7 @@ CASES = {
 
 @pytest.mark.parametrize("check", CASES, ids=lambda c: c.__name__)
 def test_check_accepts_solution_and_rejects_wrong_answers(check, capsys):
-    solution, wrong_answers = CASES[check]
-    check(solution)
-    assert "✅" in capsys.readouterr().out
-    for wrong in wrong_answers:
-        with pytest.raises(AssertionError, match="Hint"):
-            check(wrong)
+    assert_accepts_solution_rejects_wrong(check, *CASES[check], capsys)
 
 
 def test_end_step_check_does_not_reveal_the_answer():
