@@ -1,0 +1,54 @@
+"""What every exercise check shares: the not-attempted error, calling the learner's function, the pass line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+
+class NotAttemptedError(NotImplementedError):
+    """Raised by a check when the exercise still holds its placeholder."""
+
+
+def _not_attempted(exercise: str) -> NotAttemptedError:
+    return NotAttemptedError(
+        f"{exercise} is not attempted yet: replace `raise NotImplementedError()` (or the `None`) "
+        "with your code, run that cell, then run this check again."
+    )
+
+
+def require_answer(value, exercise: str):
+    """Return `value`, or raise NotAttemptedError if it is still a placeholder (None or ...)."""
+    if value is None or value is Ellipsis:
+        raise _not_attempted(exercise)
+    return value
+
+
+def call_answer(function: Callable, exercise: str, *args, **kwargs):
+    """Call the learner's function, turning NotImplementedError into a plain 'not attempted' error."""
+    require_answer(function, exercise)
+    if not callable(function):
+        raise AssertionError(f"{exercise}: expected a function, got {type(function).__name__}.")
+    try:
+        return function(*args, **kwargs)
+    except NotImplementedError:
+        raise _not_attempted(exercise) from None
+
+
+def passed(exercise: str, detail: str = "") -> None:
+    """Print the pass message of an exercise."""
+    print(f"✅ {exercise} passed. {detail}".rstrip())
+
+
+def _as_int(value, exercise: str, what: str) -> int:
+    require_answer(value, exercise)
+    if isinstance(value, bool) or not isinstance(value, int | np.integer | float | np.floating):
+        raise AssertionError(f"{exercise}: {what} should be a number, got {type(value).__name__}. "
+                             "Hint: return the result of arithmetic, not a string or a list.")
+    if float(value) != int(value):
+        raise AssertionError(f"{exercise}: {what} should be a whole number, got {value}. "
+                             "Hint: counts of parameters and bytes are integers.")
+    return int(value)
+
+
