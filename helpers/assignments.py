@@ -108,7 +108,7 @@ def notebook_paths(source: Path | str) -> list[Path]:
     return paths
 
 
-def _check_out_dir(out: Path, sources: list[Path], force: bool) -> None:
+def _validate_out_dir(out: Path, sources: list[Path], force: bool) -> None:
     """Refuse an `out` that would mix with stale files, or whose replacement deletes sources."""
     out_resolved = out.resolve()
     for path in sources:
@@ -156,7 +156,7 @@ def make_student_copies(source: Path | str, out: Path | str, force: bool = False
     holds anything but notebooks, nor one that holds the sources.
     """
     paths, out = notebook_paths(source), Path(out)
-    _check_out_dir(out, paths, force)
+    _validate_out_dir(out, paths, force)
     folder = badge_folder(out)
     students = {path.name: student_notebook(nbformat.read(path, as_version=4), path.name,
                                             f"{folder}/{path.name}")

@@ -18,19 +18,19 @@ from collections.abc import Mapping, Sequence
 import keras
 import numpy as np
 
-from helpers.pruning import check_sparsity, global_magnitude_masks, magnitude_mask
+from helpers.pruning import validate_sparsity, global_magnitude_masks, magnitude_mask
 
 SCOPES = ("layer", "global")
 
 
-def _check_step(name: str, value, low: int = 0) -> int:
+def _validate_step(name: str, value, low: int = 0) -> int:
     """Return `value` as an int, or raise a ValueError naming `name` if it is not an int >= low."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
         raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
     return int(value)
 
 
-def _check_power(power) -> float:
+def _validate_power(power) -> float:
     """Return the schedule's exponent as a float, or raise if it is not a number > 0."""
     if isinstance(power, bool) or not isinstance(power, int | float | np.integer | np.floating) \
             or not power > 0:
@@ -47,15 +47,15 @@ def polynomial_sparsity(step: int, final_sparsity: float, end_step: int,
     `initial_sparsity` up to `begin_step` and `final_sparsity` from `end_step` on (Zhu & Gupta,
     2017; the formula of TFMOT's `PolynomialDecay`). `end_step == begin_step` prunes at once.
     """
-    step = _check_step("step", step)
-    final_sparsity = check_sparsity(final_sparsity)
-    initial_sparsity = check_sparsity(initial_sparsity)
+    step = _validate_step("step", step)
+    final_sparsity = validate_sparsity(final_sparsity)
+    initial_sparsity = validate_sparsity(initial_sparsity)
     if initial_sparsity > final_sparsity:
         raise ValueError(f"initial_sparsity must be <= final_sparsity={final_sparsity}, "
                          f"got {initial_sparsity!r}")
-    begin_step = _check_step("begin_step", begin_step)
-    end_step = _check_step("end_step", end_step, begin_step)
-    power = _check_power(power)
+    begin_step = _validate_step("begin_step", begin_step)
+    end_step = _validate_step("end_step", end_step, begin_step)
+    power = _validate_power(power)
     if step >= end_step:
         return final_sparsity
     if step <= begin_step:
@@ -137,20 +137,20 @@ class GradualMagnitudePruning(keras.callbacks.Callback):
                 raise ValueError(f"final_sparsity must give a sparsity for exactly the layers in "
                                  f"layer_names {sorted(layer_names)}, got keys "
                                  f"{sorted(final_sparsity)}")
-            finals = {name: check_sparsity(final_sparsity[name]) for name in layer_names}
+            finals = {name: validate_sparsity(final_sparsity[name]) for name in layer_names}
         else:
-            finals = dict.fromkeys(layer_names, check_sparsity(final_sparsity))
-        self.initial_sparsity = check_sparsity(initial_sparsity)
+            finals = dict.fromkeys(layer_names, validate_sparsity(final_sparsity))
+        self.initial_sparsity = validate_sparsity(initial_sparsity)
         for name, final in finals.items():
             if self.initial_sparsity > final:
                 raise ValueError(f"initial_sparsity={initial_sparsity!r} is above the final "
                                  f"sparsity {final} of layer {name!r}")
         self.layer_names = list(layer_names)
         self.final_sparsity = finals
-        self.begin_step = _check_step("begin_step", begin_step)
-        self.end_step = _check_step("end_step", end_step, self.begin_step)
-        self.frequency = _check_step("frequency", frequency, 1)
-        self.power = _check_power(power)
+        self.begin_step = _validate_step("begin_step", begin_step)
+        self.end_step = _validate_step("end_step", end_step, self.begin_step)
+        self.frequency = _validate_step("frequency", frequency, 1)
+        self.power = _validate_power(power)
         self.scope = scope
         self.step = 0  # optimizer steps seen so far
         self.masks: dict[str, np.ndarray] = {}  # layer name -> boolean keep-mask

@@ -21,7 +21,7 @@ def as_weights(weights, name: str = "weights") -> np.ndarray:
     return array
 
 
-def check_sparsity(sparsity) -> float:
+def validate_sparsity(sparsity) -> float:
     """Return `sparsity` as a float, or raise if it is not a number in [0, 1)."""
     number = int | float | np.integer | np.floating
     if isinstance(sparsity, bool) or not isinstance(sparsity, number):
@@ -37,7 +37,7 @@ def prune_count(size: int, sparsity: float) -> int:
     """How many of `size` weights a target `sparsity` removes: round(sparsity * size)."""
     if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 0:
         raise ValueError(f"size must be an int >= 0, got {size!r}")
-    return int(round(check_sparsity(sparsity) * int(size)))
+    return int(round(validate_sparsity(sparsity) * int(size)))
 
 
 def magnitude_threshold(weights, sparsity: float) -> float:
@@ -100,7 +100,7 @@ def global_magnitude_masks(weights_list, sparsity: float) -> list[np.ndarray]:
     return [part.reshape(a.shape) for part, a in zip(np.split(keep, splits), arrays, strict=True)]
 
 
-def _check_nm(n: int, m: int) -> None:
+def _validate_nm(n: int, m: int) -> None:
     for name, value in (("n", n), ("m", m)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
             raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
@@ -118,7 +118,7 @@ def nm_mask(weights, n: int = 2, m: int = 4) -> np.ndarray:
     NVIDIA's sparse tensor cores accelerate.
     """
     array = as_weights(weights)
-    _check_nm(n, m)
+    _validate_nm(n, m)
     if array.shape[0] % m:
         raise ValueError(f"the input axis (axis 0) of weights has length {array.shape[0]}, "
                          "which is "
@@ -132,7 +132,7 @@ def nm_mask(weights, n: int = 2, m: int = 4) -> np.ndarray:
 def satisfies_nm(weights, n: int = 2, m: int = 4) -> bool:
     """True if every group of `m` consecutive weights along axis 0 holds at most `n` nonzeros."""
     array = as_weights(weights)
-    _check_nm(n, m)
+    _validate_nm(n, m)
     if array.shape[0] % m:
         raise ValueError(f"the input axis (axis 0) of weights has length {array.shape[0]}, "
                          f"not divisible by m={m}")
@@ -263,7 +263,7 @@ def filter_l1_norms(kernel) -> np.ndarray:
     return np.abs(array.astype(np.float64)).sum(axis=(0, 1, 2))
 
 
-def _check_keep(keep, filters: int) -> np.ndarray:
+def _validate_keep(keep, filters: int) -> np.ndarray:
     array = np.asarray(keep)
     if array.ndim != 1 or array.size == 0 or not (np.issubdtype(array.dtype, np.integer)
                                                   and array.dtype != bool):
@@ -296,7 +296,7 @@ def remove_conv_filters(model, layer_name: str, keep) -> keras.Model:
         raise TypeError(f"layer {layer_name!r} must be a Conv2D layer, got {type(layer).__name__}")
     if layer.data_format != "channels_last" or layer.groups != 1:
         raise ValueError(f"layer {layer_name!r} must be channels_last with groups=1")
-    keep = _check_keep(keep, layer.filters)
+    keep = _validate_keep(keep, layer.filters)
     if not isinstance(model, keras.Sequential) and len(layer.outbound_nodes) > 1:
         raise ValueError(f"layer {layer_name!r} feeds several layers; only a chain is supported")
 

@@ -11,7 +11,7 @@ SCHEMES = ("affine", "symmetric", "kmeans", "log2")
 
 # --- validation ---------------------------------------------------------------------------------
 
-def check_bits(bits, low: int = 1, high: int = 16, name: str = "bits") -> int:
+def validate_bits(bits, low: int = 1, high: int = 16, name: str = "bits") -> int:
     """Return `bits` as an int, or raise if it is not an integer in [low, high]."""
     if isinstance(bits, bool) or not isinstance(bits, int | np.integer):
         raise TypeError(f"{name} must be an int from {low} to {high}, got {type(bits).__name__} "
@@ -35,7 +35,7 @@ def as_float_array(x, name: str = "x") -> np.ndarray:
     return array
 
 
-def check_axis(axis, ndim: int) -> int | None:
+def validate_axis(axis, ndim: int) -> int | None:
     """Return `axis` normalized to [0, ndim), None for per-tensor, or raise if out of range."""
     if axis is None:
         return None
@@ -51,7 +51,7 @@ def check_axis(axis, ndim: int) -> int | None:
 
 def quant_range(bits: int, symmetric: bool = False) -> tuple[int, int]:
     """Signed integer range (qmin, qmax): [-2^(b-1), 2^(b-1)-1], or ±(2^(b-1)-1) if symmetric."""
-    bits = check_bits(bits)
+    bits = validate_bits(bits)
     qmax = 2 ** (bits - 1) - 1
     if symmetric:
         if bits < 2:
@@ -88,7 +88,7 @@ def linear_quantize(x, bits: int, symmetric: bool = False, axis: int | None = No
     if not isinstance(symmetric, bool | np.bool_):
         raise TypeError(f"symmetric must be True or False, got {symmetric!r}")
     qmin, qmax = quant_range(bits, symmetric)
-    axis = check_axis(axis, x.ndim)
+    axis = validate_axis(axis, x.ndim)
     reduce = _reduce_axes(x.ndim, axis)
     x64 = x.astype(np.float64)
     rmin = np.minimum(x64.min(axis=reduce), 0.0)
@@ -113,7 +113,7 @@ def dequantize(q, scale, zero_point, axis: int | None = None) -> np.ndarray:
     q = np.asarray(q)
     if not np.issubdtype(q.dtype, np.integer):
         raise TypeError(f"q must be an integer array (the codes), got dtype {q.dtype}")
-    axis = check_axis(axis, q.ndim)
+    axis = validate_axis(axis, q.ndim)
     scale = np.asarray(scale, dtype=np.float64)
     zero_point = np.asarray(zero_point)
     if not np.issubdtype(zero_point.dtype, np.integer):
@@ -206,7 +206,7 @@ def kmeans_quantize(x, k: int, seed: int = 0, max_iter: int = 100):
 def log2_levels(max_abs: float, bits: int) -> np.ndarray:
     """The sorted codebook of b-bit power-of-two quantization: 0 and ±2^e for 2^(b-1) - 1
     exponents e ending at round(log2(max_abs)) (one code for 0, one bit for the sign)."""
-    bits = check_bits(bits, low=2)
+    bits = validate_bits(bits, low=2)
     if not np.isfinite(max_abs) or max_abs < 0:
         raise ValueError(f"max_abs must be finite and >= 0, got {max_abs!r}")
     if max_abs == 0:
@@ -237,12 +237,12 @@ def fake_quantize(x, bits: int, scheme: str = "affine", axis: int | None = None,
         raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
     if scheme in ("affine", "symmetric"):
         q, scale, zero_point = linear_quantize(x, bits, scheme == "symmetric", axis)
-        return dequantize(q, scale, zero_point, check_axis(axis, x.ndim))
+        return dequantize(q, scale, zero_point, validate_axis(axis, x.ndim))
     if axis is not None:
         raise ValueError(f"axis must be None for scheme={scheme!r} (one codebook per tensor), "
                          f"got {axis!r}")
     if scheme == "kmeans":
-        codebook, indices, _ = kmeans_quantize(x, 2 ** check_bits(bits), seed)
+        codebook, indices, _ = kmeans_quantize(x, 2 ** validate_bits(bits), seed)
     else:
         codebook, indices = log2_quantize(x, bits)
     return codebook[indices].astype(np.float32)
@@ -272,7 +272,7 @@ def fake_quantize_model(model, bits: int, scheme: str = "affine", per_channel: b
 
 def pack_indices(indices, bits: int) -> bytes:
     """Pack non-negative integer codes into a byte string, `bits` bits each (big-endian bits)."""
-    bits = check_bits(bits)
+    bits = validate_bits(bits)
     indices = np.asarray(indices).ravel()
     if not np.issubdtype(indices.dtype, np.integer):
         raise TypeError(f"indices must be integers, got dtype {indices.dtype}")
@@ -286,7 +286,7 @@ def pack_indices(indices, bits: int) -> bytes:
 
 def unpack_indices(data: bytes, bits: int, count: int) -> np.ndarray:
     """Inverse of pack_indices: the first `count` codes of `bits` bits each, as int64."""
-    bits = check_bits(bits)
+    bits = validate_bits(bits)
     if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
         raise ValueError(f"count must be an int >= 0, got {count!r}")
     if len(data) * 8 < count * bits:
@@ -300,7 +300,7 @@ def storage_bytes(n_values: int, bits: int, n_floats: int = 0, float_bytes: int 
     """Bytes to store n_values codes of `bits` bits, packed, plus n_floats side numbers (the
     codebook, or scales and zero-points) of float_bytes each:
     ceil(n·b/8) + n_floats·float_bytes."""
-    bits = check_bits(bits)
+    bits = validate_bits(bits)
     for name, value in (("n_values", n_values), ("n_floats", n_floats),
                         ("float_bytes", float_bytes)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
