@@ -61,11 +61,12 @@ def expected_metadata(notebook: nbformat.NotebookNode, stem: str) -> dict[int, d
     return wanted
 
 
-def sync(notebook_dir: Path = NOTEBOOK_DIR, check_only: bool = False) -> list[Path]:
-    """Write the expected nbgrader metadata (and remove stale metadata) in every notebook;
-    return the notebooks that differed."""
+def sync(notebook_dir: Path = NOTEBOOK_DIR, check_only: bool = False,
+         paths: list[Path] | None = None) -> list[Path]:
+    """Write the expected nbgrader metadata (and remove stale metadata) in every notebook, or only
+    in `paths`; return the notebooks that differed."""
     differing = []
-    for path in sorted(Path(notebook_dir).glob("*.ipynb")):
+    for path in sorted(Path(notebook_dir).glob("*.ipynb")) if paths is None else map(Path, paths):
         notebook = nbformat.read(path, as_version=4)
         wanted = expected_metadata(notebook, path.stem)
         changed = False
@@ -88,10 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.nbgrader_cells", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="report differences, change nothing")
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="only these notebooks (default: every notebook in notebooks/)")
     args = parser.parse_args(argv)
-    differing = sync(check_only=args.check)
+    differing = sync(check_only=args.check, paths=args.notebooks or None)
     for path in differing:
-        print(f"{'differs' if args.check else 'updated'}: {path.relative_to(ROOT)}")
+        print(f"{'differs' if args.check else 'updated'}: {path}")
     if not differing:
         print("every exercise cell carries its nbgrader metadata")
     return 1 if args.check and differing else 0
