@@ -3,7 +3,8 @@
 `python -m helpers.assignments notebooks/ --out student/` writes one student copy per notebook.
 In every code cell, each region from a `### BEGIN SOLUTION` line to its `### END SOLUTION` line
 becomes `# YOUR CODE HERE` and `raise NotImplementedError()` at the BEGIN line's indentation (the
-nbgrader convention). Markdown cells are kept as they are. Every notebook is checked before
+nbgrader convention), and each `### BEGIN HIDDEN TESTS` … `### END HIDDEN TESTS` region is removed
+(markers included), as nbgrader's release does. Markdown cells are kept as they are. Every notebook is checked before
 anything is written, so a malformed marker leaves no output at all.
 """
 
@@ -21,46 +22,59 @@ import nbformat
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
 
 
 class MarkerError(ValueError):
-    """A solution marker is malformed: BEGIN without END, END without BEGIN, nested or misspelt."""
+    """A marker is malformed: BEGIN without END, END without BEGIN, nested or misspelt."""
 
 
-def _marker_kind(line: str) -> str | None:
+def _marker_kind(line: str, begin: str, end: str, what: str) -> str | None:
     """'begin' or 'end' for an exact marker line, None for other lines; MarkerError if misspelt."""
     text = line.strip()
-    if text == BEGIN:
+    if text == begin:
         return "begin"
-    if text == END:
+    if text == end:
         return "end"
-    if "BEGIN SOLUTION" in text.upper() or "END SOLUTION" in text.upper():
-        raise MarkerError(f"line {text!r} looks like a solution marker but is not exactly "
-                          f"{BEGIN!r} or {END!r} on a line of its own")
+    if begin.upper()[4:] in text.upper() or end.upper()[4:] in text.upper():
+        raise MarkerError(f"line {text!r} looks like a {what} marker but is not exactly "
+                          f"{begin!r} or {end!r} on a line of its own")
     return None
 
 
-def solution_regions(source: str) -> list[tuple[int, int]]:
-    """(begin, end) line indices, both inclusive, of each solution region in a cell's source."""
+def _regions(source: str, begin_marker: str, end_marker: str, what: str) -> list[tuple[int, int]]:
+    """(begin, end) line indices, both inclusive, of each marked region in a cell's source."""
     regions, begin = [], None
     for number, line in enumerate(source.split("\n")):
         try:
-            kind = _marker_kind(line)
+            kind = _marker_kind(line, begin_marker, end_marker, what)
         except MarkerError as error:
             raise MarkerError(f"line {number + 1}: {error}") from None
         if kind == "begin" and begin is not None:
-            raise MarkerError(f"line {number + 1}: nested {BEGIN!r} (the region opened on line "
-                              f"{begin + 1} has no {END!r} before it)")
+            raise MarkerError(f"line {number + 1}: nested {begin_marker!r} (the region opened on "
+                              f"line {begin + 1} has no {end_marker!r} before it)")
         if kind == "end" and begin is None:
-            raise MarkerError(f"line {number + 1}: {END!r} without a {BEGIN!r} before it")
+            raise MarkerError(f"line {number + 1}: {end_marker!r} without a {begin_marker!r} "
+                              "before it")
         if kind == "begin":
             begin = number
         elif kind == "end":
             regions.append((begin, number))
             begin = None
     if begin is not None:
-        raise MarkerError(f"line {begin + 1}: {BEGIN!r} without a matching {END!r}")
+        raise MarkerError(f"line {begin + 1}: {begin_marker!r} without a matching {end_marker!r}")
     return regions
+
+
+def solution_regions(source: str) -> list[tuple[int, int]]:
+    """(begin, end) line indices, both inclusive, of each solution region in a cell's source."""
+    return _regions(source, BEGIN, END, "solution")
+
+
+def hidden_test_regions(source: str) -> list[tuple[int, int]]:
+    """(begin, end) line indices, both inclusive, of each hidden-tests region in a cell's source."""
+    return _regions(source, BEGIN_HIDDEN, END_HIDDEN, "hidden-tests")
 
 
 def strip_solutions(source: str) -> str:
@@ -70,6 +84,14 @@ def strip_solutions(source: str) -> str:
     for begin, end in reversed(regions):
         indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
         lines[begin:end + 1] = [indent + stub for stub in STUB]
+    return "\n".join(lines)
+
+
+def strip_hidden_tests(source: str) -> str:
+    """The cell source without its hidden-tests regions (markers included), as nbgrader releases it."""
+    lines = source.split("\n")
+    for begin, end in reversed(hidden_test_regions(source)):
+        del lines[begin:end + 1]
     return "\n".join(lines)
 
 
@@ -87,7 +109,7 @@ def student_notebook(notebook: nbformat.NotebookNode, name: str = "notebook",
         if cell.cell_type != "code":
             continue
         try:
-            cell.source = strip_solutions(cell.source)
+            cell.source = strip_hidden_tests(strip_solutions(cell.source))
         except MarkerError as error:
             raise MarkerError(f"{name}, cell {index}: {error}") from None
         cell.outputs = []

@@ -352,3 +352,19 @@ def test_student_copy_runs_until_its_first_exercise(path, student_copies, tmp_pa
     ran = [i for i, c in enumerate(cells) if c.cell_type == "code" and c.execution_count]
     assert ran == [i for i, c in enumerate(cells[:failed[0] + 1]) if c.cell_type == "code"]
     print(f"{path.name}: reached its first exercise in {seconds:.0f} s (COURSE_QUICK=1)")
+
+
+def test_hidden_tests_are_removed_markers_included():
+    source = ("checks.check_f(f)\n### BEGIN HIDDEN TESTS\nassert f(2) == 4\n"
+              "### END HIDDEN TESTS\nprint('done')")
+    assert assignments.hidden_test_regions(source) == [(1, 3)]
+    assert assignments.strip_hidden_tests(source) == "checks.check_f(f)\nprint('done')"
+    student = assignments.student_notebook(nbformat.v4.new_notebook(cells=[code(source)]))
+    assert "assert f(2)" not in student.cells[0].source and "HIDDEN" not in student.cells[0].source
+
+
+def test_an_unclosed_hidden_tests_region_is_a_clear_error():
+    with pytest.raises(MarkerError, match="without a matching"):
+        assignments.strip_hidden_tests("### BEGIN HIDDEN TESTS\nassert True")
+    with pytest.raises(MarkerError, match="looks like a hidden-tests marker"):
+        assignments.hidden_test_regions("## BEGIN HIDDEN TESTS\nassert True\n## END HIDDEN TESTS")
