@@ -58,3 +58,27 @@ def test_sync_rewrites_a_drifted_copy(tmp_path):
 def test_setup_cell_is_silent_outside_colab(capsys):
     exec(compile(setup_cell.SETUP_CELL, "setup", "exec"), {})
     assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_exercises_are_headed_numbered_in_order_and_counted_up_front(path: Path):
+    """Each exercise follows a `### Exercise N.M — …` heading (M = 1, 2, … in page order), and the
+    first cell says, under "What you will learn", how many exercises and points there are."""
+    notebook = nbformat.read(path, as_version=4)
+    number = int(path.name[:2])
+    headings, last_markdown = [], ""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            last_markdown = cell.source
+        elif cell.metadata.get("nbgrader", {}).get("solution"):
+            found = re.findall(rf"^### Exercise {number}\.(\d+) — \S", last_markdown, re.MULTILINE)
+            assert found, f"the exercise cell {cell.source.split(chr(10))[0]!r} needs a heading"
+            headings.append(int(found[-1]))
+    assert headings == list(range(1, len(headings) + 1)), f"exercises out of order: {headings}"
+    points = sum(c.metadata["nbgrader"].get("points", 0) for c in notebook.cells
+                 if c.metadata.get("nbgrader", {}).get("grade"))
+    intro = notebook.cells[0].source
+    stated = re.search(r"\*\*Exercises:\*\* (\d+) exercises, (\d+) points", intro)
+    assert stated, "state the exercises and points under 'What you will learn'"
+    assert intro.index("## What you will learn") < stated.start()
+    assert (int(stated[1]), int(stated[2])) == (len(headings), points)
