@@ -42,6 +42,7 @@ HEAVY_MARKERS = {
     "colab_env": "a Colab-like environment (other TensorFlow, Keras 3, fake google.colab)",
     "standalone": "a notebook alone in a fresh output folder, nothing run before it",
     "benchmark": "a benchmark command run end to end",
+    "nbgrader": "nbgrader autograde on three submissions of every notebook",
 }
 
 
