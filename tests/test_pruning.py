@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import checks, keras, pruning
+from helpers import keras, pruning
 
 SHAPES = [(7,), (64,), (13, 17), (784, 128), (3, 3, 4, 8)]
 GRID = [0.0, 0.01, 0.1, 0.25, 1 / 3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.999]
@@ -224,119 +224,6 @@ def test_keep_masks_callback_keeps_pruned_weights_at_zero():
     assert not np.allclose(trained[masks["hidden"]], kernel[masks["hidden"]])  # survivors learned
     with pytest.raises(ValueError, match="has shape"):
         pruning.apply_masks(model, {"hidden": np.ones((3, 3), bool)})
-
-
-# --- checks of notebook 02 ----------------------------------------------------------------------
-
-def not_attempted(*args):
-    raise NotImplementedError()
-
-
-def threshold_solution(w, s):
-    return pruning.magnitude_threshold(w, s)
-
-
-def prune_solution(w, s):
-    return pruning.magnitude_prune(w, s)
-
-
-def nm_solution(w, n, m):
-    return pruning.nm_mask(w, n, m)
-
-
-def bitmask_bytes_solution(w):
-    w = np.asarray(w)
-    return int(np.ceil(w.size / 8)) + 4 * int(np.count_nonzero(w))
-
-
-def nm_by_signed_value(w, n, m):
-    w = np.asarray(w)
-    groups = w.reshape(w.shape[0] // m, m, -1)
-    ranks = np.argsort(np.argsort(-groups, axis=1, kind="stable"), axis=1, kind="stable")
-    return (ranks < n).reshape(w.shape)
-
-
-CASES = {
-    checks.check_threshold_for_sparsity: (threshold_solution, [
-        lambda w, s: float(np.quantile(w, s)),                    # signed, the article's mistake
-        lambda w, s: float(np.quantile(np.abs(w), 1 - s)),        # keeps s instead of pruning s
-        lambda w, s: float(np.percentile(np.abs(w), s)),          # percent vs fraction
-        lambda w, s: "0.5",
-    ]),
-    checks.check_magnitude_prune: (prune_solution, [
-        lambda w, s: np.where(w >= np.quantile(w, s), w, 0),     # signed rule
-        lambda w, s: np.where(np.abs(w) >= np.quantile(np.abs(w), s), 1.0, 0.0),  # returns the mask
-        lambda w, s: np.where(np.abs(w) > np.quantile(np.abs(w), s), w, 0).ravel(),  # flattened
-        lambda w, s: np.sort(pruning.magnitude_prune(w, s), axis=None).reshape(np.shape(w)),
-        lambda w, s: pruning.magnitude_prune(w, min(s + 0.05, 0.99)),  # overshoots
-    ]),
-    checks.check_nm_mask: (nm_solution, [
-        lambda w, n, m: pruning.nm_mask(np.asarray(w).T, n, m).T if np.ndim(w) == 2
-        and np.shape(w)[1] % m == 0 else np.zeros(np.shape(w), bool),   # wrong axis
-        lambda w, n, m: pruning.magnitude_mask(w, 1 - n / m),      # global, not per group
-        lambda w, n, m: ~pruning.nm_mask(w, n, m),                 # keeps the smallest
-        lambda w, n, m: nm_by_signed_value(w, n, m),               # values, not magnitudes
-    ]),
-    checks.check_bitmask_bytes: (bitmask_bytes_solution, [
-        lambda w: 4 * int(np.count_nonzero(w)),                    # forgets the mask
-        lambda w: np.size(w) + 4 * int(np.count_nonzero(w)),       # one byte per mask entry
-        lambda w: np.size(w) / 8 + 4 * int(np.count_nonzero(w)),   # fractional bytes
-        lambda w: 4 * np.size(w),                                  # dense
-        lambda w: int(np.ceil(np.size(w) / 8)) + 4 * (np.size(w) - int(np.count_nonzero(w))),
-    ]),
-}
-
-
-@pytest.mark.parametrize("check", CASES, ids=lambda c: c.__name__)
-def test_check_accepts_solution_and_rejects_wrong_answers(check, capsys):
-    solution, wrong_answers = CASES[check]
-    check(solution)
-    assert "✅" in capsys.readouterr().out
-    for i, wrong in enumerate(wrong_answers):
-        with pytest.raises(AssertionError, match="Hint") as info:
-            check(wrong)
-        assert "not attempted" not in str(info.value), f"wrong answer {i}"
-
-
-@pytest.mark.parametrize("check", [*CASES, checks.check_per_layer_sparsities], ids=lambda c: c.__name__)
-@pytest.mark.parametrize("placeholder", [not_attempted, None, ...])
-def test_check_says_plainly_when_not_attempted(check, placeholder):
-    args = ({"hidden": 100_352, "logits": 1280}, 0.975, lambda s: 0.97) \
-        if check is checks.check_per_layer_sparsities else ()
-    with pytest.raises(NotImplementedError, match="not attempted yet"):
-        check(placeholder, *args)
-
-
-SIZES = {"hidden": 100_352, "logits": 1280}
-
-
-def test_per_layer_check_accepts_a_good_choice(capsys):
-    seen = []
-
-    def evaluate(sparsities):
-        seen.append(dict(sparsities))
-        return 0.972
-
-    checks.check_per_layer_sparsities(lambda: {"hidden": 0.8, "logits": 0.3}, SIZES, 0.975, evaluate)
-    assert "✅" in capsys.readouterr().out and seen == [{"hidden": 0.8, "logits": 0.3}]
-
-
-@pytest.mark.parametrize("choice, accuracy, match", [
-    ({"hidden": 0.5, "logits": 0.5}, 0.975, "overall sparsity"),     # not sparse enough
-    ({"hidden": 0.74, "logits": 0.99}, 0.975, "overall sparsity"),   # the unweighted mean is > 75%
-    ({"hidden": 0.99, "logits": 0.99}, 0.90, "percentage point"),    # too much accuracy lost
-    ({"hidden": 0.8}, 0.975, "one sparsity per layer"),
-    ({"hidden": 1.0, "logits": 0.0}, 0.975, "in \\[0, 1\\)"),
-    ({"hidden": "0.8", "logits": 0.3}, 0.975, "a number"),
-])
-def test_per_layer_check_rejects_bad_choices(choice, accuracy, match):
-    calls = []
-    with pytest.raises(AssertionError, match=match) as info:
-        checks.check_per_layer_sparsities(lambda: choice, SIZES, 0.975,
-                                          lambda s: calls.append(s) or accuracy)
-    assert "Hint" in str(info.value)
-    if match != "percentage point":
-        assert calls == [], "a choice that fails the cheap tests must not be trained"
 
 
 # --- channel (filter) pruning of convolutions -------------------------------------------------

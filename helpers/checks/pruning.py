@@ -45,9 +45,17 @@ def check_threshold_for_sparsity(threshold_for_sparsity: Callable) -> None:
 def check_magnitude_prune(magnitude_prune: Callable) -> None:
     """Exercise 2.2: prune exactly round(s·size) smallest-magnitude weights, keeping the others."""
     name = "Exercise 2.2 (magnitude_prune)"
-    for weights in _check_arrays(3):
-        for sparsity in (0.0, 0.5, 0.8, 0.37, 0.99):
-            pruned = require_answer(call_answer(magnitude_prune, name, weights.copy(), sparsity), name)
+    rng = np.random.default_rng(22)
+    tied = [rng.choice([-0.75, -0.5, -0.25, 0.25, 0.5, 0.75], size=(8, 5)),  # quantized-like weights
+            np.array([0.3, -0.1, 0.1, 0.5, -0.1, 0.2])]
+    for weights in _check_arrays(3) + tied:
+        for sparsity in (0.0, 0.5, 0.8, 0.37, 0.99, 1 / 3):
+            given = weights.copy()
+            pruned = require_answer(call_answer(magnitude_prune, name, given, sparsity), name)
+            if not np.array_equal(given, weights):
+                raise AssertionError(f"{name}: your function changed the array it was given. Hint: "
+                                     "work on a copy (`w.copy()`) and return it; the caller may still "
+                                     "need the original weights.")
             pruned = np.asarray(pruned)
             if pruned.shape != weights.shape:
                 raise AssertionError(f"{name}: the result has shape {pruned.shape}, the input "
@@ -57,7 +65,9 @@ def check_magnitude_prune(magnitude_prune: Callable) -> None:
             if zeros != want:
                 raise AssertionError(f"{name}: sparsity={sparsity} on {weights.size} weights left "
                                      f"{zeros} zeros; it should leave exactly round(s·size) of them. "
-                                     "Hint: count how many to remove first, then pick that many.")
+                                     "Hint: count how many to remove first, then pick that many"
+                                     + (" — with ties at θ, a threshold alone cannot hit the count."
+                                        if len(np.unique(np.abs(weights))) < weights.size else "."))
             kept = pruned != 0
             if not np.array_equal(pruned[kept], weights[kept]):
                 raise AssertionError(f"{name}: some surviving weights changed value. Hint: pruning "
@@ -66,7 +76,7 @@ def check_magnitude_prune(magnitude_prune: Callable) -> None:
             if 0 < want < weights.size and np.abs(weights[kept]).min() < np.abs(weights[~kept]).max():
                 raise AssertionError(f"{name}: a weight with a larger magnitude was pruned while a "
                                      "smaller one stayed. Hint: rank by |w|, not by w.")
-    passed(name, "Exact sparsity, survivors untouched, smallest magnitudes gone.")
+    passed(name, "Exact sparsity (ties included), survivors untouched, smallest magnitudes gone.")
 
 
 def check_nm_mask(nm_mask: Callable) -> None:
