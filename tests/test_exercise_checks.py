@@ -168,11 +168,64 @@ def _stub(*args, **kwargs):
     raise NotImplementedError()
 
 
-@pytest.mark.parametrize("placeholder", [_stub, None, ...], ids=["stub", "None", "..."])
+def _body_pass(*args, **kwargs):
+    pass
+
+
+def _body_ellipsis(*args, **kwargs):
+    ...
+
+
+PLACEHOLDERS = {"stub": _stub, "None": None, "...": ..., "body pass": _body_pass,
+                "body ...": _body_ellipsis}
+
+
+@pytest.mark.parametrize("placeholder", PLACEHOLDERS.values(), ids=list(PLACEHOLDERS))
 @pytest.mark.parametrize("exercise", EXERCISES, ids=str)
-def test_a_placeholder_is_reported_as_not_attempted(exercise, placeholder):
-    with pytest.raises(NotAttemptedError, match="not attempted"):
+def test_a_placeholder_is_reported_as_not_attempted(exercise, placeholder, capsys):
+    with pytest.raises(NotAttemptedError, match=r"^Exercise \d+\.\d+.* is not attempted yet"):
         _run_check(exercise, placeholder)
+    assert "✅" not in capsys.readouterr().out, "a placeholder must never pass"
+
+
+# --- the machinery every check shares (helpers/checks/_common.py) ---------------------------------
+
+def test_not_attempted_is_a_not_implemented_error():
+    assert issubclass(NotAttemptedError, NotImplementedError)
+
+
+@pytest.mark.parametrize("placeholder", [None, ...], ids=["None", "..."])
+def test_require_answer_rejects_placeholders(placeholder):
+    with pytest.raises(NotAttemptedError, match=r"^Exercise 9\.9 is not attempted yet"):
+        checks.require_answer(placeholder, "Exercise 9.9")
+
+
+@pytest.mark.parametrize("value", [0, 0.0, False, "", [], {}])
+def test_require_answer_keeps_falsy_answers(value):
+    assert checks.require_answer(value, "Exercise 9.9") is value
+
+
+def test_call_answer_passes_arguments_and_returns_the_result():
+    assert checks.call_answer(lambda a, b=0: a - b, "Exercise 9.9", 5, b=2) == 3
+
+
+def test_call_answer_reports_a_stub_plainly_without_a_chained_traceback():
+    with pytest.raises(NotAttemptedError, match="not attempted yet") as info:
+        checks.call_answer(_stub, "Exercise 9.9", 1)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_call_answer_lets_the_learners_own_errors_through():
+    def broken(x):
+        return x / 0
+
+    with pytest.raises(ZeroDivisionError):
+        checks.call_answer(broken, "Exercise 9.9", 1)
+
+
+def test_call_answer_rejects_a_non_function():
+    with pytest.raises(AssertionError, match="expected a function, got int"):
+        checks.call_answer(3, "Exercise 9.9")
 
 
 # --- nbgrader hidden tests -------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Notebook 04's results, re-checked independently: the final int8 model meets the target on the
 full test set, the int4 model's figures match, and summary.json matches the files on disk. Plus
-the notebook's exercise checks and its benchmarks (the record across seeds, the README table)."""
+its benchmarks (the record across seeds, the README table). Its exercise checks are tested with
+every other lesson's in tests/test_exercise_checks.py."""
 
 from __future__ import annotations
 
@@ -9,10 +10,8 @@ import json
 
 import numpy as np
 import pytest
-from check_table import assert_accepts_solution_rejects_wrong
 
 import helpers
-from helpers import checks
 
 OUT = helpers.OUTPUT_DIR / "04_mnist_project"
 RUN_FIRST = ("run notebooks/04_mnist_project.ipynb first (e.g. "
@@ -124,82 +123,6 @@ def test_summary_matches_the_files_on_disk():
 def test_missing_outputs_fail_with_a_run_first_message(tmp_path):
     with pytest.raises(pytest.fail.Exception, match="run notebooks/04_mnist_project.ipynb first"):
         _require(tmp_path / "final_model.tflite")
-
-
-# --- exercise checks ------------------------------------------------------------------------
-
-def not_attempted(*args):
-    raise NotImplementedError()
-
-
-def end_step(n, b, e, f):
-    return int(-(-n // b) * e * f)
-
-
-def pareto(points):
-    def dominates(a, b):
-        return (a["gzipped_bytes"] <= b["gzipped_bytes"] and a["accuracy"] >= b["accuracy"]
-                and (a["gzipped_bytes"] < b["gzipped_bytes"] or a["accuracy"] > b["accuracy"]))
-    return [p["name"] for p in points if not any(dominates(q, p) for q in points)]
-
-
-def pareto_weak(points):  # keeps ties that another point beats on the other axis
-    return [p["name"] for p in points if not any(
-        q["gzipped_bytes"] < p["gzipped_bytes"] and q["accuracy"] > p["accuracy"] for q in points)]
-
-
-def pareto_too_strict(points):  # drops points that merely tie
-    return [p["name"] for p in points if not any(
-        q is not p and q["gzipped_bytes"] <= p["gzipped_bytes"] and q["accuracy"] >= p["accuracy"]
-        for q in points) or len(points) == 1]
-
-
-def pqat(model):
-    import tensorflow_model_optimization as tfmot
-
-    annotated = tfmot.quantization.keras.quantize_annotate_model(model)
-    return tfmot.quantization.keras.quantize_apply(
-        annotated, tfmot.experimental.combine.Default8BitPrunePreserveQuantizeScheme())
-
-
-def plain_qat(model):
-    import tensorflow_model_optimization as tfmot
-
-    return tfmot.quantization.keras.quantize_model(model)
-
-
-CASES = {
-    checks.check_pruning_end_step: (
-        end_step,
-        [lambda n, b, e, f: int(n * e * f), lambda n, b, e, f: int(n // b * e * f),
-         lambda n, b, e, f: round(-(-n // b) * e * f + 0.5), lambda n, b, e, f: 1000,
-         lambda n, b, e, f: -(-n // b) * e],
-    ),
-    checks.check_pareto_front: (
-        pareto,
-        [pareto_weak, pareto_too_strict, lambda points: [p["name"] for p in points],
-         lambda points: "a"],
-    ),
-    checks.check_pqat_model: (pqat, [plain_qat, lambda model: model]),
-}
-
-
-@pytest.mark.parametrize("check", CASES, ids=lambda c: c.__name__)
-def test_check_accepts_solution_and_rejects_wrong_answers(check, capsys):
-    assert_accepts_solution_rejects_wrong(check, *CASES[check], capsys)
-
-
-def test_end_step_check_does_not_reveal_the_answer():
-    with pytest.raises(AssertionError) as info:
-        checks.check_pruning_end_step(lambda n, b, e, f: 7)
-    assert str(end_step(54_000, 128, 4, 0.6)) not in str(info.value)
-
-
-@pytest.mark.parametrize("check", CASES, ids=lambda c: c.__name__)
-@pytest.mark.parametrize("placeholder", [not_attempted, None, ...])
-def test_check_says_plainly_when_not_attempted(check, placeholder):
-    with pytest.raises(NotImplementedError, match="not attempted yet"):
-        check(placeholder)
 
 
 # --- benchmarks: the record across seeds, the README table ---------------------------------
