@@ -46,6 +46,8 @@ def polynomial_sparsity(step: int, final_sparsity: float, end_step: int,
     p = (step - begin_step) / (end_step - begin_step), clipped to [0, 1]: the sparsity is
     `initial_sparsity` up to `begin_step` and `final_sparsity` from `end_step` on (Zhu & Gupta,
     2017; the formula of TFMOT's `PolynomialDecay`). `end_step == begin_step` prunes at once.
+
+    Taught in notebook 06, §2 (Exercise 6.1).
     """
     step = _validate_step("step", step)
     final_sparsity = validate_sparsity(final_sparsity)
@@ -107,6 +109,8 @@ def _get_layer(model: keras.Model, name: str) -> keras.layers.Layer:
 
 class GradualMagnitudePruning(keras.callbacks.Callback):
     """Keras 3 callback: prune the kernels of `layer_names` gradually to `final_sparsity`.
+
+    Taught in notebook 06, §2.
 
     The sparsity follows `polynomial_sparsity` over optimizer steps counted by this callback
     (across several `fit` calls). Masks are recomputed at `begin_step`, every `frequency` steps

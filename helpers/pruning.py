@@ -34,7 +34,10 @@ def validate_sparsity(sparsity) -> float:
 
 
 def prune_count(size: int, sparsity: float) -> int:
-    """How many of `size` weights a target `sparsity` removes: round(sparsity * size)."""
+    """How many of `size` weights a target `sparsity` removes: round(sparsity * size).
+
+    Taught in notebook 02, §1.
+    """
     if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 0:
         raise ValueError(f"size must be an int >= 0, got {size!r}")
     return int(round(validate_sparsity(sparsity) * int(size)))
@@ -47,6 +50,8 @@ def magnitude_threshold(weights, sparsity: float) -> float:
     θ is the smallest surviving magnitude, found by selection (`np.partition`, O(m)); it is 0
     when nothing is pruned and infinity when everything is. With ties at θ, `|w| >= θ` may keep
     more weights than asked; `magnitude_mask` breaks such ties exactly.
+
+    Taught in notebook 02, §1 (Exercise 2.1).
     """
     magnitudes = np.abs(as_weights(weights)).ravel().astype(np.float64)
     k = prune_count(magnitudes.size, sparsity)
@@ -62,6 +67,8 @@ def magnitude_mask(weights, sparsity: float) -> np.ndarray:
 
     Weights below the threshold are removed; ties at the threshold are removed in flat (C) index
     order, so the result is deterministic and the count is exact even with repeated values.
+
+    Taught in notebook 02, §1 "Ties" (Exercise 2.2).
     """
     array = as_weights(weights)
     magnitudes = np.abs(array).ravel().astype(np.float64)
@@ -82,13 +89,18 @@ def magnitude_prune(weights, sparsity: float) -> np.ndarray:
     """Return a copy of `weights` with the round(s·size) smallest magnitudes set to zero.
 
     Survivors keep their exact values; ties are broken deterministically (see `magnitude_mask`).
+
+    Taught in notebook 02, §1 (Exercise 2.2).
     """
     array = as_weights(weights)
     return np.where(magnitude_mask(array, sparsity), array, np.zeros((), dtype=array.dtype))
 
 
 def global_magnitude_masks(weights_list, sparsity: float) -> list[np.ndarray]:
-    """Keep-masks for several arrays pruned with ONE threshold shared by all of them."""
+    """Keep-masks for several arrays pruned with ONE threshold shared by all of them.
+
+    Taught in notebook 02, §1 "Global vs per-layer thresholds".
+    """
     if isinstance(weights_list, np.ndarray) or not isinstance(weights_list, list | tuple) \
             or len(weights_list) == 0:
         raise TypeError("weights_list must be a non-empty list or tuple of arrays, got "
@@ -116,6 +128,8 @@ def nm_mask(weights, n: int = 2, m: int = 4) -> np.ndarray:
     Groups run along the input axis (axis 0: rows of a Dense kernel, as TFMOT's `sparsity_m_by_n`
     does); each keeps its n largest magnitudes, ties going to the lower index. 2:4 is the pattern
     NVIDIA's sparse tensor cores accelerate.
+
+    Taught in notebook 02, §3 (Exercise 2.3).
     """
     array = as_weights(weights)
     _validate_nm(n, m)
@@ -130,7 +144,10 @@ def nm_mask(weights, n: int = 2, m: int = 4) -> np.ndarray:
 
 
 def satisfies_nm(weights, n: int = 2, m: int = 4) -> bool:
-    """True if every group of `m` consecutive weights along axis 0 holds at most `n` nonzeros."""
+    """True if every group of `m` consecutive weights along axis 0 holds at most `n` nonzeros.
+
+    Taught in notebook 02, §3.
+    """
     array = as_weights(weights)
     _validate_nm(n, m)
     if array.shape[0] % m:
@@ -149,7 +166,10 @@ def _activations(activations) -> np.ndarray:
 
 
 def mean_activation(activations) -> np.ndarray:
-    """Mean activation of each unit over the samples; a low mean suggests an unimportant neuron."""
+    """Mean activation of each unit over the samples; a low mean suggests an unimportant neuron.
+
+    Taught in notebook 02, §5.
+    """
     return _activations(activations).mean(axis=0)
 
 
@@ -158,12 +178,17 @@ def apoz(activations) -> np.ndarray:
 
     Hu et al. (2016): a ReLU neuron that is almost always zero contributes little, so a HIGH
     APoZ marks a neuron to remove (the opposite direction of the other scores).
+
+    Taught in notebook 02, §5.
     """
     return (_activations(activations) == 0).mean(axis=0)
 
 
 def weight_norm_scores(kernel, order: int = 2) -> np.ndarray:
-    """Norm of each unit's incoming weights (a column of a Dense kernel): a data-free score."""
+    """Norm of each unit's incoming weights (a column of a Dense kernel): a data-free score.
+
+    Taught in notebook 02, §5.
+    """
     array = as_weights(kernel, "kernel")
     if array.ndim != 2:
         raise ValueError(f"kernel must be 2-D (inputs, units), got shape {array.shape}")
@@ -177,6 +202,8 @@ def units_to_keep(scores, n_remove: int) -> np.ndarray:
 
     Ties go to the lower index (it is removed first), so the choice is deterministic. For APoZ,
     where high is bad, pass `-apoz(...)`.
+
+    Taught in notebook 02, §5.
     """
     scores = as_weights(scores, "scores")
     if scores.ndim != 1:
@@ -213,6 +240,8 @@ def remove_dense_units(model, layer_name: str, keep) -> keras.Sequential:
     The kernel columns and biases of `layer_name` and the matching kernel rows of the next Dense
     layer are kept; weight-free layers in between (Dropout, Activation) pass through. Other
     weights are copied unchanged. The new model is not compiled.
+
+    Taught in notebook 02, §5 "A genuinely smaller model".
     """
     if not isinstance(model, keras.Sequential):
         raise TypeError(f"model must be a tf_keras Sequential model, got {type(model).__name__}")
@@ -255,7 +284,10 @@ CHANNELWISE_LAYERS = ("MaxPooling2D", "AveragePooling2D", "GlobalMaxPooling2D",
 
 
 def filter_l1_norms(kernel) -> np.ndarray:
-    """L1 norm of each output filter of a Conv2D kernel (kh, kw, in, out): a data-free score."""
+    """L1 norm of each output filter of a Conv2D kernel (kh, kw, in, out): a data-free score.
+
+    Taught in notebook 02, §9.
+    """
     array = as_weights(kernel, "kernel")
     if array.ndim != 4:
         raise ValueError(f"kernel must be 4-D (kh, kw, in_channels, filters), "
@@ -286,6 +318,8 @@ def remove_conv_filters(model, layer_name: str, keep) -> keras.Model:
     layers in between (pooling, dropout, activations, BatchNormalization, padding) follow along.
     The original model is untouched; the new one (same class: Sequential or functional) is not
     compiled. Only channels-last, ungrouped Conv2D layers are supported.
+
+    Taught in notebook 02, §9.
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a tf_keras Model, got {type(model).__name__}")
@@ -349,7 +383,10 @@ def remove_conv_filters(model, layer_name: str, keep) -> keras.Model:
 # --- masked fine-tuning -----------------------------------------------------------------------
 
 def apply_masks(model, masks: dict) -> None:
-    """Multiply the kernel of each named layer by its 0/1 mask: {layer_name: keep_mask}."""
+    """Multiply the kernel of each named layer by its 0/1 mask: {layer_name: keep_mask}.
+
+    Taught in notebook 02, §4.
+    """
     if not isinstance(masks, dict):
         raise TypeError("masks must be a dict {layer_name: keep_mask}, "
                         f"got {type(masks).__name__}")

@@ -82,3 +82,20 @@ def test_exercises_are_headed_numbered_in_order_and_counted_up_front(path: Path)
     assert stated, "state the exercises and points under 'What you will learn'"
     assert intro.index("## What you will learn") < stated.start()
     assert (int(stated[1]), int(stated[2])) == (len(headings), points)
+
+
+def test_every_taught_in_reference_names_a_real_section():
+    """Helper docstrings say where a notebook teaches them ("Taught in notebook 02, §1 …");
+    each such reference must name a notebook and a numbered section that exist."""
+    headings = {path.name[:2]: nbformat.read(path, as_version=4) for path in NOTEBOOKS}
+    headings = {n: "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+                for n, nb in headings.items()}
+    helpers_dir = setup_cell.NOTEBOOK_DIR.parent / "helpers"
+    references = [(path.name, m) for path in sorted(helpers_dir.rglob("*.py"))
+                  for m in re.finditer(r"Taught in notebook (\d\d), §(\d+)", path.read_text())]
+    assert len(references) >= 10
+    for name, match in references:
+        number, section = match.groups()
+        assert number in headings, f"{name}: no notebook {number}"
+        assert re.search(rf"^## {section}\. ", headings[number], re.MULTILINE), \
+            f"{name}: notebook {number} has no section {section}"
