@@ -50,7 +50,10 @@ def validate_axis(axis, ndim: int) -> int | None:
 # --- linear quantization ------------------------------------------------------------------------
 
 def quant_range(bits: int, symmetric: bool = False) -> tuple[int, int]:
-    """Signed integer range (qmin, qmax): [-2^(b-1), 2^(b-1)-1], or ±(2^(b-1)-1) if symmetric."""
+    """Signed integer range (qmin, qmax): [-2^(b-1), 2^(b-1)-1], or ±(2^(b-1)-1) if symmetric.
+
+    Taught in notebook 03, §2.
+    """
     bits = validate_bits(bits)
     qmax = 2 ** (bits - 1) - 1
     if symmetric:
@@ -83,6 +86,8 @@ def linear_quantize(x, bits: int, symmetric: bool = False, axis: int | None = No
     scale = (rmax - rmin) / (qmax - qmin), zero_point = round(qmin - rmin / scale). Symmetric:
     scale = max|x| / qmax, zero_point = 0. q = clip(round(x / scale) + zero_point, qmin, qmax)
     is int32; dequantize(q, scale, zero_point, axis) is within scale / 2 of x.
+
+    Taught in notebook 03, §2.
     """
     x = as_float_array(x)
     if not isinstance(symmetric, bool | np.bool_):
@@ -109,7 +114,10 @@ def linear_quantize(x, bits: int, symmetric: bool = False, axis: int | None = No
 
 
 def dequantize(q, scale, zero_point, axis: int | None = None) -> np.ndarray:
-    """Map integer codes back to real values: (q - zero_point) * scale, as float32."""
+    """Map integer codes back to real values: (q - zero_point) * scale, as float32.
+
+    Taught in notebook 03, §2.
+    """
     q = np.asarray(q)
     if not np.issubdtype(q.dtype, np.integer):
         raise TypeError(f"q must be an integer array (the codes), got dtype {q.dtype}")
@@ -134,7 +142,10 @@ def dequantize(q, scale, zero_point, axis: int | None = None) -> np.ndarray:
 # --- non-linear quantization: a codebook of levels ----------------------------------------------
 
 def nearest_level(x, codebook) -> np.ndarray:
-    """Index of the nearest entry of a sorted 1-D `codebook` for each value of `x` (ties: lower)."""
+    """Index of the nearest entry of a sorted 1-D `codebook` for each value of `x` (ties: lower).
+
+    Taught in notebook 03, §5.
+    """
     codebook = np.asarray(codebook, dtype=np.float64)
     if codebook.ndim != 1 or codebook.size == 0 or np.any(np.diff(codebook) < 0):
         raise ValueError(f"codebook must be a non-empty, sorted 1-D array, got {codebook!r}")
@@ -147,6 +158,8 @@ def kmeans_seed(values, k: int, seed: int = 0) -> np.ndarray:
     probability proportional to its squared distance to the nearest chosen center.
 
     Returns the sorted centers; fewer than k when `values` has fewer distinct values.
+
+    Taught in notebook 03, §5.
     """
     values = as_float_array(values, "values").astype(np.float64).ravel()
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
@@ -172,6 +185,8 @@ def kmeans_quantize(x, k: int, seed: int = 0, max_iter: int = 100):
     an index into it for every value (shape of x), and the mean squared error after seeding and
     after each Lloyd iteration (assign to the nearest center, then move centers to their means;
     an empty cluster keeps its center), which never increases. Deterministic for a seed.
+
+    Taught in notebook 03, §5.
     """
     x = as_float_array(x)
     if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 0:
@@ -205,7 +220,10 @@ def kmeans_quantize(x, k: int, seed: int = 0, max_iter: int = 100):
 
 def log2_levels(max_abs: float, bits: int) -> np.ndarray:
     """The sorted codebook of b-bit power-of-two quantization: 0 and ±2^e for 2^(b-1) - 1
-    exponents e ending at round(log2(max_abs)) (one code for 0, one bit for the sign)."""
+    exponents e ending at round(log2(max_abs)) (one code for 0, one bit for the sign).
+
+    Taught in notebook 03, §5.
+    """
     bits = validate_bits(bits, low=2)
     if not np.isfinite(max_abs) or max_abs < 0:
         raise ValueError(f"max_abs must be finite and >= 0, got {max_abs!r}")
@@ -220,6 +238,8 @@ def log2_quantize(x, bits: int):
     """Logarithmic quantization: each value becomes the nearest of 0 and ±2^e (see log2_levels).
 
     Returns (codebook, indices) like kmeans_quantize; codebook[indices] is the quantized x.
+
+    Taught in notebook 03, §5.
     """
     x = as_float_array(x)
     codebook = log2_levels(float(np.max(np.abs(x))), bits)
@@ -231,6 +251,8 @@ def fake_quantize(x, bits: int, scheme: str = "affine", axis: int | None = None,
     """Quantize and immediately dequantize `x` (float32, same shape) with one of SCHEMES.
 
     axis (per-channel) applies to the linear schemes only; k-means and log2 use one codebook.
+
+    Taught in notebook 03, §2.
     """
     x = as_float_array(x)
     if scheme not in SCHEMES:
@@ -253,6 +275,8 @@ def fake_quantize_model(model, bits: int, scheme: str = "affine", per_channel: b
     """A copy of a Keras model whose kernels are fake-quantized (biases stay float, as in TFLite).
 
     per_channel quantizes each output channel (the kernel's last axis) with its own scale.
+
+    Taught in notebook 03, §6.
     """
     from helpers import keras
     from helpers.metrics import _require_model
@@ -271,7 +295,10 @@ def fake_quantize_model(model, bits: int, scheme: str = "affine", per_channel: b
 # --- honest size accounting ---------------------------------------------------------------------
 
 def pack_indices(indices, bits: int) -> bytes:
-    """Pack non-negative integer codes into a byte string, `bits` bits each (big-endian bits)."""
+    """Pack non-negative integer codes into a byte string, `bits` bits each (big-endian bits).
+
+    Taught in notebook 03, §5.
+    """
     bits = validate_bits(bits)
     indices = np.asarray(indices).ravel()
     if not np.issubdtype(indices.dtype, np.integer):
@@ -285,7 +312,10 @@ def pack_indices(indices, bits: int) -> bytes:
 
 
 def unpack_indices(data: bytes, bits: int, count: int) -> np.ndarray:
-    """Inverse of pack_indices: the first `count` codes of `bits` bits each, as int64."""
+    """Inverse of pack_indices: the first `count` codes of `bits` bits each, as int64.
+
+    Taught in notebook 03, §5.
+    """
     bits = validate_bits(bits)
     if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
         raise ValueError(f"count must be an int >= 0, got {count!r}")
@@ -299,7 +329,10 @@ def unpack_indices(data: bytes, bits: int, count: int) -> np.ndarray:
 def storage_bytes(n_values: int, bits: int, n_floats: int = 0, float_bytes: int = 4) -> int:
     """Bytes to store n_values codes of `bits` bits, packed, plus n_floats side numbers (the
     codebook, or scales and zero-points) of float_bytes each:
-    ceil(n·b/8) + n_floats·float_bytes."""
+    ceil(n·b/8) + n_floats·float_bytes.
+
+    Taught in notebook 03, §5.
+    """
     bits = validate_bits(bits)
     for name, value in (("n_values", n_values), ("n_floats", n_floats),
                         ("float_bytes", float_bytes)):
@@ -320,6 +353,8 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     `real` must be finite and >= 0; 0 gives (0, 0). m0 is the 32-bit fixed-point significand
     (round half away from zero, as `std::round`), shift the power-of-two exponent; multipliers
     below 2^-31 underflow to (0, 0) as in TFLite.
+
+    Taught in notebook 03, §10.
     """
     if isinstance(real, bool) or not isinstance(real, int | float | np.integer | np.floating):
         raise TypeError(f"real must be a number (the real multiplier), got "
@@ -351,6 +386,8 @@ def saturating_rounding_doubling_high_mul(a, b) -> np.ndarray:
 
     Rounds half away from zero (a nudge of ±2^30 before dividing by 2^31 with truncation);
     a = b = −2^31 saturates to 2^31 − 1. Inputs are int32 values; the result is int64.
+
+    Taught in notebook 03, §10.
     """
     a, b = _as_int64(a, "a"), _as_int64(b, "b")
     product = a * b
@@ -360,7 +397,10 @@ def saturating_rounding_doubling_high_mul(a, b) -> np.ndarray:
 
 
 def rounding_divide_by_pot(x, exponent) -> np.ndarray:
-    """gemmlowp's RoundingDivideByPOT: x / 2^exponent rounded to nearest, ties away from zero."""
+    """gemmlowp's RoundingDivideByPOT: x / 2^exponent rounded to nearest, ties away from zero.
+
+    Taught in notebook 03, §10.
+    """
     x, exponent = _as_int64(x, "x"), _as_int64(exponent, "exponent")
     if np.any((exponent < 0) | (exponent > 31)):
         raise ValueError(f"exponent must be in [0, 31], got {exponent.min()}..{exponent.max()}")
@@ -376,6 +416,8 @@ def multiply_by_quantized_multiplier(acc, m0, shift, rounding: str = "double") -
     rounding="double" (TFLite's default build): SaturatingRoundingDoublingHighMul, then
     RoundingDivideByPOT; "single" (built with TFLITE_SINGLE_ROUNDING): one rounding,
     (acc·m0 + 2^(30 − shift)) >> (31 − shift). m0 and shift may be per-channel arrays.
+
+    Taught in notebook 03, §10.
     """
     if rounding not in ("double", "single"):
         raise ValueError(f"rounding must be 'double' or 'single', got {rounding!r}")
@@ -399,6 +441,8 @@ def int8_fully_connected(x_q, w_q, bias_q, input_scale: float, input_zero_point:
     with M = s_w·s_x/s_y as (m0, shift) per channel, adds the output zero-point and clamps to
     int8 (with relu, the lower bound is the code of 0.0). rounding: "double" or "single" (TFLite's
     integer rules), or "float" (XNNPACK's: float32 acc·M rounded half to even).
+
+    Taught in notebook 03, §10.
     """
     if rounding not in ROUNDINGS:
         raise ValueError(f"rounding must be one of {ROUNDINGS}, got {rounding!r}")
