@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import numbers
 import os
 import time
 from pathlib import Path
@@ -28,7 +29,8 @@ def _check_model(model) -> None:
 
 
 def steps_per_epoch(n_examples: int, batch_size: int, validation_split: float = 0.0) -> int:
-    """Optimizer steps in one epoch of `model.fit` (Keras keeps the first 1 - split of the data)."""
+    """Optimizer steps in one epoch of `model.fit` (Keras keeps the first 1 - split of the data,
+    and runs a last, smaller batch). Taught in notebook 04, §4.1 (Exercise 4.1)."""
     for name, value in (("n_examples", n_examples), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -97,7 +99,8 @@ def is_pruning_wrapped(model) -> bool:
 
 def prune_preserving_qat(model):
     """Wrap a pruned and *stripped* model for quantization-aware training that keeps its zeros
-    (quantize_annotate_model + quantize_apply with Default8BitPrunePreserveQuantizeScheme)."""
+    (quantize_annotate_model + quantize_apply with Default8BitPrunePreserveQuantizeScheme).
+    Taught in notebook 04, §4.3 (Exercise 4.2)."""
     _check_model(model)
     if is_pruning_wrapped(model):
         raise ValueError("model still has pruning wrappers: call "
@@ -258,13 +261,23 @@ def fit_cosine(model, x, y, epochs: int, learning_rate: float, batch_size: int =
 def prune_and_fit(model, x, y, sparsity: float, epochs: int, learning_rate: float,
                   skip=(), end_fraction: float = 0.6, frequency: int = 100,
                   batch_size: int = 128, validation_split: float = 0.1,
-                  augment: dict | None = None, seed: int = 0, verbose: int = 2):
+                  augment: dict | None = None, seed: int = 0, verbose: int = 2,
+                  end_step: int | None = None):
     """Prune a copy of `model` to `sparsity` while training it: the schedule reaches the final
-    sparsity after `end_fraction` of the steps. Returns the (still wrapped) pruned model."""
+    sparsity after `end_fraction` of the steps, or at optimizer step `end_step` when given (it
+    then replaces `end_fraction`; notebook 04 passes the step of Exercise 4.1). Returns the
+    (still wrapped) pruned model."""
     if not 0.0 < end_fraction <= 1.0:
         raise ValueError(f"end_fraction must be in (0, 1], got {end_fraction!r}")
     n_fit = int(len(x) * (1.0 - validation_split))
-    end_step = max(1, int(steps_per_epoch(n_fit, batch_size) * epochs * end_fraction))
+    total = steps_per_epoch(n_fit, batch_size) * epochs
+    if end_step is None:
+        end_step = max(1, int(total * end_fraction))
+    elif isinstance(end_step, bool) or not isinstance(end_step, numbers.Integral) \
+            or not 1 <= end_step <= total:
+        raise ValueError(f"end_step must be an int in [1, {total}] (the optimizer steps of "
+                         f"{epochs} epochs at batch {batch_size}), got {end_step!r}")
+    end_step = int(end_step)
     schedule = polynomial_schedule(sparsity, end_step=end_step, frequency=frequency)
     pruned = prune_model(model, schedule, skip=skip)
     fit_cosine(pruned, x, y, epochs, learning_rate, batch_size, validation_split, augment,
@@ -281,9 +294,21 @@ def strip_pruning(model):
 
 def pqat_and_fit(stripped, x, y, epochs: int, learning_rate: float, batch_size: int = 128,
                  validation_split: float = 0.1, augment: dict | None = None, seed: int = 0,
-                 verbose: int = 2):
-    """Pruning-preserving quantization-aware training of a pruned, stripped model; returns it."""
-    model = prune_preserving_qat(stripped)
+                 verbose: int = 2, make_model=None):
+    """Pruning-preserving quantization-aware training of a pruned, stripped model; returns it.
+
+    `make_model(stripped)` builds the model to train (default `prune_preserving_qat`; notebook
+    04 passes the learner's function of Exercise 4.2)."""
+    _check_model(stripped)
+    if is_pruning_wrapped(stripped):
+        raise ValueError("stripped still has pruning wrappers: call "
+                         "tfmot.sparsity.keras.strip_pruning(model) before quantization")
+    if make_model is not None and not callable(make_model):
+        raise TypeError(f"make_model must be a function of the stripped model, got "
+                        f"{type(make_model).__name__}")
+    model = (make_model or prune_preserving_qat)(stripped)
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"make_model must return a tf_keras Model, got {type(model).__name__}")
     fit_cosine(model, x, y, epochs, learning_rate, batch_size, validation_split, augment,
                seed=seed, verbose=verbose)
     return model

@@ -74,6 +74,68 @@ def constant_buffers(model: TFLiteModel) -> dict[str, list[int]]:
     return groups
 
 
+def _quantization_bytes(tensor) -> int:
+    """Bytes of a tensor's quantization arrays as stored: float32 scales (and min/max), int64
+    zero points (the schema's `[long]`)."""
+    import numpy as np
+
+    q = tensor.quantization
+    if q is None:
+        return 0
+    return sum(np.asarray(values).nbytes for values in (q.scale, q.zeroPoint, q.min, q.max)
+               if values is not None)
+
+
+def _type_names() -> dict[int, str]:
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    return {value: name for name, value in vars(schema.TensorType).items() if name.isupper()}
+
+
+def constant_tensors(model: TFLiteModel) -> list[dict]:
+    """One row per tensor with data in the file: "part" ("weights", "biases" or "other
+    constants"), "shape", "type" (e.g. "INT8"), "buffer" (its index), "bytes" (its data),
+    "scales" (how many quantization scales it stores) and "quantization_bytes" (its scales and
+    zero points as stored). Taught in notebook 04, §5 (Exercise 4.3)."""
+    obj = _read(model)
+    group_of = {index: group for group, indices in constant_buffers(model).items()
+                for index in indices}
+    types = _type_names()
+    rows = []
+    for subgraph in obj.subgraphs:
+        for tensor in subgraph.tensors:
+            if tensor.buffer not in group_of:
+                continue
+            q = tensor.quantization
+            rows.append({"part": group_of[tensor.buffer],
+                         "shape": tuple(int(d) for d in tensor.shape),
+                         "type": types.get(tensor.type, str(tensor.type)),
+                         "buffer": int(tensor.buffer),
+                         "bytes": len(obj.buffers[tensor.buffer].data),
+                         "scales": 0 if q is None or q.scale is None else len(q.scale),
+                         "quantization_bytes": _quantization_bytes(tensor)})
+    return rows
+
+
+def tensor_bytes(model: TFLiteModel) -> dict[str, int]:
+    """The data of a .tflite's tensors, in bytes as stored, without the flatbuffer around it:
+    "weights" (the kernels' buffers), "biases", "quantization" (the scales and zero points of
+    the kernels and biases), "other constants", and "activation quantization" (the scales and
+    zero points of every other tensor). Taught in notebook 04, §5 (Exercise 4.3)."""
+    rows = constant_tensors(model)
+    found = dict.fromkeys(("weights", "biases", "quantization", "other constants",
+                           "activation quantization"), 0)
+    for row in {row["buffer"]: row for row in rows}.values():  # a shared buffer is stored once
+        found[row["part"]] += row["bytes"]
+    found["quantization"] = sum(row["quantization_bytes"] for row in rows
+                                if row["part"] in ("weights", "biases"))
+    constants = {row["buffer"] for row in rows}
+    found["activation quantization"] = sum(
+        _quantization_bytes(tensor) for subgraph in _read(model).subgraphs
+        for tensor in subgraph.tensors if tensor.buffer not in constants)
+    return found
+
+
 def byte_breakdown(model: TFLiteModel) -> list[dict]:
     """Where the bytes of a .tflite go: one row per part of PARTS with "part", "bytes" (what
     removing that part from the file saves) and "share" of the file; "rest of the flatbuffer"

@@ -108,6 +108,51 @@ def test_per_layer_schedules_reach_their_own_sparsity():
         pipeline.prune_model(tiny_model(), pipeline.polynomial_schedule(0.5, 2), per_layer={"x": 1})
 
 
+def _weights(model) -> list[np.ndarray]:
+    return [w.numpy() for w in model.weights]
+
+
+def test_prune_and_fit_takes_the_end_step_of_notebook_04s_exercise():
+    x, y = data()  # 72 training images at batch 16: 5 steps per epoch, 10 in two epochs
+    common = dict(sparsity=0.5, epochs=2, learning_rate=1e-2, end_fraction=0.5, frequency=1,
+                  batch_size=16, validation_split=0.25, verbose=0)
+    default = pipeline.prune_and_fit(tiny_model(), x, y, **common)
+    given = pipeline.prune_and_fit(tiny_model(), x, y, **common, end_step=np.int64(5))
+    for a, b in zip(_weights(default), _weights(given), strict=True):
+        np.testing.assert_array_equal(a, b)  # int(10 * 0.5) = 5: the same schedule, same model
+    later = pipeline.prune_and_fit(tiny_model(), x, y, **common, end_step=10)
+    assert not all(np.array_equal(a, b) for a, b in zip(_weights(default), _weights(later)))
+    for bad in (0, 11, 2.5, True, "5"):
+        with pytest.raises(ValueError, match=r"end_step must be an int in \[1, 10\]"):
+            pipeline.prune_and_fit(tiny_model(), x, y, **common, end_step=bad)
+
+
+def test_pqat_and_fit_trains_the_model_that_make_model_builds():
+    x, y = data()
+    stripped = train_pruned(0.75)
+    common = dict(epochs=1, learning_rate=1e-3, batch_size=16, validation_split=0.25, verbose=0)
+    calls = []
+
+    def make_model(model):
+        calls.append(model)
+        return pipeline.prune_preserving_qat(model)
+
+    keras.utils.set_random_seed(1)
+    default = pipeline.pqat_and_fit(stripped, x, y, **common)
+    keras.utils.set_random_seed(1)
+    given = pipeline.pqat_and_fit(stripped, x, y, **common, make_model=make_model)
+    assert calls == [stripped]
+    for a, b in zip(_weights(default), _weights(given), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(TypeError, match="make_model must return a tf_keras Model"):
+        pipeline.pqat_and_fit(stripped, x, y, **common, make_model=lambda model: None)
+    with pytest.raises(TypeError, match="make_model must be a function"):
+        pipeline.pqat_and_fit(stripped, x, y, **common, make_model="pqat")
+    pruned = pipeline.prune_model(tiny_model(), pipeline.polynomial_schedule(0.5, 2))
+    with pytest.raises(ValueError, match="strip_pruning"):
+        pipeline.pqat_and_fit(pruned, x, y, **common, make_model=make_model)
+
+
 def test_prune_preserving_qat_keeps_zeros_while_plain_qat_loses_them():
     import tensorflow_model_optimization as tfmot
 

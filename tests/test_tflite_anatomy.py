@@ -72,3 +72,24 @@ def test_byte_breakdown_sees_the_names_before_stripping(int8_model):
     rows = {r["part"]: r["bytes"] for r in tflite_anatomy.byte_breakdown(int8_model)}
     names = sum(len(name) for name in _names(int8_model))
     assert names > 0 and names <= rows["tensor names"] <= 3 * names + 400
+
+
+def test_tensor_bytes_counts_the_stored_data_of_every_tensor(int8_model):
+    found = tflite_anatomy.tensor_bytes(int8_model)
+    # conv 3x3x1 -> 4 and dense 144 -> 10: int8 kernels, int32 biases, and per output channel a
+    # float32 scale and an int64 zero point for each kernel and each bias
+    assert found["weights"] == 3 * 3 * 1 * 4 + 144 * 10
+    assert found["biases"] == 4 * (4 + 10)
+    assert found["quantization"] == 2 * (4 + 10) * (4 + 8)
+    interpreter = deploy.make_interpreter(int8_model)
+    activations = [d for d in interpreter.get_tensor_details()
+                   if d["dtype"] == np.int8 and d["shape"][0] == 1]  # input, output, in between
+    assert found["activation quantization"] == 12 * len(activations)
+    assert 0 < found["other constants"] < 64  # the reshape's shape vectors
+    rows = tflite_anatomy.constant_tensors(int8_model)
+    kernels = {row["shape"]: row for row in rows if row["part"] == "weights"}
+    assert set(kernels) == {(4, 3, 3, 1), (10, 144)}  # TFLite stores output channels first
+    assert all(row["type"] == "INT8" and row["scales"] == row["shape"][0]
+               for row in kernels.values())
+    assert {row["type"] for row in rows if row["part"] == "biases"} == {"INT32"}
+    assert sum(found.values()) < len(int8_model)  # the flatbuffer's tables come on top
