@@ -121,7 +121,8 @@ def test_prune_and_fit_takes_the_end_step_of_notebook_04s_exercise():
     for a, b in zip(_weights(default), _weights(given), strict=True):
         np.testing.assert_array_equal(a, b)  # int(10 * 0.5) = 5: the same schedule, same model
     later = pipeline.prune_and_fit(tiny_model(), x, y, **common, end_step=10)
-    assert not all(np.array_equal(a, b) for a, b in zip(_weights(default), _weights(later)))
+    pairs = zip(_weights(default), _weights(later), strict=True)
+    assert not all(np.array_equal(a, b) for a, b in pairs)
     for bad in (0, 11, 2.5, True, "5"):
         with pytest.raises(ValueError, match=r"end_step must be an int in \[1, 10\]"):
             pipeline.prune_and_fit(tiny_model(), x, y, **common, end_step=bad)

@@ -57,10 +57,12 @@ def _lesson_state_kept():
 
 
 def check_pruning_end_step(pruning_end_step: Callable[[int, int, int, float], int]) -> None:
-    """Exercise 4.1: the optimizer step at which a pruning schedule should reach its final sparsity."""
+    """Exercise 4.1: the optimizer step at which a pruning schedule should reach its final
+    sparsity."""
     name = "Exercise 4.1 (pruning_end_step)"
-    for n, batch, epochs, fraction in [(54_000, 128, 4, 0.6), (60_000, 32, 1, 1.0),
-                                       (1000, 300, 2, 0.5), (10, 3, 3, 0.34), (54_000, 256, 5, 0.8)]:
+    cases = [(54_000, 128, 4, 0.6), (60_000, 32, 1, 1.0), (1000, 300, 2, 0.5), (10, 3, 3, 0.34),
+             (54_000, 256, 5, 0.8)]
+    for n, batch, epochs, fraction in cases:
         call = f"pruning_end_step({n}, {batch}, {epochs}, {fraction})"
         got = _as_int(call_answer(pruning_end_step, name, n, batch, epochs, fraction), name, call)
         want = int(math.ceil(n / batch) * epochs * fraction)
@@ -177,13 +179,15 @@ def _converted_models() -> tuple:
                       layers.Dense(7, activation="relu", name="t_hidden"),
                       layers.Dense(4, name="t_logits")],
         "mlp": [layers.Flatten(input_shape=(6, 6), name="m_flatten"),
-                layers.Dense(9, activation="relu", name="m_hidden"), layers.Dense(5, name="m_logits")],
+                layers.Dense(9, activation="relu", name="m_hidden"),
+                layers.Dense(5, name="m_logits")],
     }
     found = []
     for label, stack in specs.items():
         model = keras.Sequential(stack, name=f"check_{label}")
         for layer in model.layers:
-            weights = [rng.normal(0.0, 0.5, w.shape).astype(np.float32) for w in layer.get_weights()]
+            weights = [rng.normal(0.0, 0.5, w.shape).astype(np.float32)
+                       for w in layer.get_weights()]
             if isinstance(layer, layers.BatchNormalization):
                 weights[3] = np.abs(weights[3]) + 0.5  # a positive moving variance
             layer.set_weights(weights)  # no zero bias: the converter would drop it
@@ -198,7 +202,8 @@ def _per_layer(model) -> list[tuple[int, int, bool]]:
     from helpers import keras
 
     return [(int(np.prod(layer.kernel.shape)), int(layer.kernel.shape[-1]), layer.use_bias)
-            for layer in model.layers if isinstance(layer, keras.layers.Conv2D | keras.layers.Dense)]
+            for layer in model.layers
+            if isinstance(layer, keras.layers.Conv2D | keras.layers.Dense)]
 
 
 def _hint(part: str, got: int, model) -> str:
@@ -246,10 +251,10 @@ def check_int8_bytes(predict_int8_bytes: Callable) -> None:
         for model, stored in _converted_models():
             answer = require_answer(call_answer(predict_int8_bytes, name, model), name)
             if not isinstance(answer, dict) or set(answer) != set(PARTS):
+                keys = f" with keys {sorted(answer)}" if isinstance(answer, dict) else ""
                 raise AssertionError(
                     f"{name}: expected a dict with the keys {list(PARTS)}, got "
-                    f"{type(answer).__name__}{' with keys ' + str(sorted(answer)) if isinstance(answer, dict) else ''}. "
-                    "Hint: one number of bytes per part.")
+                    f"{type(answer).__name__}{keys}. Hint: one number of bytes per part.")
             for part in PARTS:
                 got = _as_int(answer[part], name, f"the '{part}' bytes")
                 if got != stored[part]:

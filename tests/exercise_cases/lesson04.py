@@ -69,7 +69,8 @@ def _layers(model):
     from helpers import keras
 
     return [(int(np.prod(layer.kernel.shape)), int(layer.kernel.shape[-1]), layer.use_bias)
-            for layer in model.layers if isinstance(layer, keras.layers.Conv2D | keras.layers.Dense)]
+            for layer in model.layers
+            if isinstance(layer, keras.layers.Conv2D | keras.layers.Dense)]
 
 
 def _forgets_the_biases(model):
