@@ -129,6 +129,8 @@ def to_c_array(data: bytes, name: str = "g_model", bytes_per_line: int = 12) -> 
 
     The array is `alignas(16) const unsigned char <name>[]` (TFLite Micro wants aligned model
     data) and the length is `const unsigned int <name>_len`.
+
+    Taught in notebook 05, §2.
     """
     import re
 

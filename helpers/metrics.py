@@ -80,31 +80,37 @@ def _read_bytes(path: str | os.PathLike | bytes) -> bytes:
 
 
 def file_size(path: str | os.PathLike | bytes) -> int:
-    """Bytes on disk of the file at `path` (or the length of `bytes` given directly)."""
+    """Bytes on disk of the file at `path` (or the length of `bytes` given directly).
+
+    Taught in notebook 01, §6.
+    """
     return len(_read_bytes(path))
 
 
 def gzipped_size(path: str | os.PathLike | bytes) -> int:
     """Bytes of the file at `path` (or of `bytes`) after `gzip.compress(data, 9)`: what a
-    download would cost."""
+    download would cost.
+
+    Taught in notebook 01, §6.
+    """
     return len(gzip.compress(_read_bytes(path), 9))
 
 
 def keras_accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
     """Fraction of `images` a Keras model classifies correctly (argmax of its outputs)."""
     _require_model(model)
-    _check_labels(images, labels)
+    _validate_labels(images, labels)
     predictions = np.argmax(model.predict(as_float(images), batch_size=1024, verbose=0), axis=1)
     return float(np.mean(predictions == np.asarray(labels)))
 
 
 def tflite_accuracy(model: TFLiteModel, images: np.ndarray, labels: np.ndarray) -> float:
     """Fraction of `images` a .tflite model (bytes or path) classifies correctly, run with LiteRT."""
-    _check_labels(images, labels)
+    _validate_labels(images, labels)
     return float(np.mean(tflite_predict(model, images) == np.asarray(labels)))
 
 
-def _check_labels(images: np.ndarray, labels: np.ndarray) -> None:
+def _validate_labels(images: np.ndarray, labels: np.ndarray) -> None:
     if len(images) == 0 or len(images) != len(labels):
         raise ValueError(f"need as many labels as images (and at least one), got {len(images)} "
                          f"images and {len(labels)} labels")
@@ -128,6 +134,8 @@ def litert_latency(
     `sample` is one input batch of the model's input shape without the batch axis, or with a
     batch axis of any size (batch size = its length); by default one zero image. Returns
     median, p90 and mean in microseconds per invoke, with the batch size and thread count.
+
+    Taught in notebook 05, §1.
     """
     for name, value, low in (("runs", runs, 1), ("warmup", warmup, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
