@@ -45,6 +45,16 @@ def test_each_exercise_is_an_answer_cell_and_a_locked_check_worth_points(path):
     assert len(ids) == len(set(ids)) and all(i.startswith(path.name[:2] + "_") for i in ids)
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_markdown_line_looks_like_a_marker(path):
+    """nbgrader scans markdown cells too: a marker there would open a region or cut the text."""
+    notebook = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "markdown":
+            for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+                assert marker not in cell.source.upper(), f"markdown cell {index} says {marker!r}"
+
+
 def test_a_solution_cell_without_a_check_cell_is_refused():
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")])
