@@ -97,14 +97,18 @@ def is_pruning_wrapped(model) -> bool:
     return any(type(layer).__name__ == "PruneLowMagnitude" for layer in model.layers)
 
 
+def _require_stripped(model, name: str) -> None:
+    """ValueError unless `model` is a Keras model without pruning wrappers (ready for QAT)."""
+    if is_pruning_wrapped(model):
+        raise ValueError(f"{name} still has pruning wrappers: call "
+                         "tfmot.sparsity.keras.strip_pruning(model) before quantization")
+
+
 def prune_preserving_qat(model):
     """Wrap a pruned and *stripped* model for quantization-aware training that keeps its zeros
     (quantize_annotate_model + quantize_apply with Default8BitPrunePreserveQuantizeScheme).
     Taught in notebook 04, §4.3 (Exercise 4.2)."""
-    _check_model(model)
-    if is_pruning_wrapped(model):
-        raise ValueError("model still has pruning wrappers: call "
-                         "tfmot.sparsity.keras.strip_pruning(model) before quantization")
+    _require_stripped(model, "model")
     tfmot = _tfmot()
     annotated = tfmot.quantization.keras.quantize_annotate_model(model)
     return tfmot.quantization.keras.quantize_apply(
@@ -299,10 +303,7 @@ def pqat_and_fit(stripped, x, y, epochs: int, learning_rate: float, batch_size: 
 
     `make_model(stripped)` builds the model to train (default `prune_preserving_qat`; notebook
     04 passes the learner's function of Exercise 4.2)."""
-    _check_model(stripped)
-    if is_pruning_wrapped(stripped):
-        raise ValueError("stripped still has pruning wrappers: call "
-                         "tfmot.sparsity.keras.strip_pruning(model) before quantization")
+    _require_stripped(stripped, "stripped")
     if make_model is not None and not callable(make_model):
         raise TypeError(f"make_model must be a function of the stripped model, got "
                         f"{type(make_model).__name__}")

@@ -45,7 +45,11 @@ def operator_names(model: TFLiteModel) -> list[str]:
 def constant_buffers(model: TFLiteModel) -> dict[str, list[int]]:
     """Indices of the data buffers holding weights (kernels), biases and other constants
     (a weight stored in int4 or int8 and expanded by a DEQUANTIZE operator counts as a weight)."""
-    obj = _read(model)
+    return _constant_buffers(_read(model))
+
+
+def _constant_buffers(obj) -> dict[str, list[int]]:
+    """`constant_buffers` of an already parsed model."""
     utils = _flatbuffer_utils()
     bias_tensors, weight_tensors = set(), set()
     for subgraph in obj.subgraphs:
@@ -97,8 +101,12 @@ def constant_tensors(model: TFLiteModel) -> list[dict]:
     constants"), "shape", "type" (e.g. "INT8"), "buffer" (its index), "bytes" (its data),
     "scales" (how many quantization scales it stores) and "quantization_bytes" (its scales and
     zero points as stored). Taught in notebook 04, §5 (Exercise 4.3)."""
-    obj = _read(model)
-    group_of = {index: group for group, indices in constant_buffers(model).items()
+    return _constant_tensors(_read(model))
+
+
+def _constant_tensors(obj) -> list[dict]:
+    """`constant_tensors` of an already parsed model."""
+    group_of = {index: group for group, indices in _constant_buffers(obj).items()
                 for index in indices}
     types = _type_names()
     rows = []
@@ -122,7 +130,8 @@ def tensor_bytes(model: TFLiteModel) -> dict[str, int]:
     "weights" (the kernels' buffers), "biases", "quantization" (the scales and zero points of
     the kernels and biases), "other constants", and "activation quantization" (the scales and
     zero points of every other tensor). Taught in notebook 04, §5 (Exercise 4.3)."""
-    rows = constant_tensors(model)
+    obj = _read(model)
+    rows = _constant_tensors(obj)
     found = dict.fromkeys(("weights", "biases", "quantization", "other constants",
                            "activation quantization"), 0)
     for row in {row["buffer"]: row for row in rows}.values():  # a shared buffer is stored once
@@ -131,7 +140,7 @@ def tensor_bytes(model: TFLiteModel) -> dict[str, int]:
                                 if row["part"] in ("weights", "biases"))
     constants = {row["buffer"] for row in rows}
     found["activation quantization"] = sum(
-        _quantization_bytes(tensor) for subgraph in _read(model).subgraphs
+        _quantization_bytes(tensor) for subgraph in obj.subgraphs
         for tensor in subgraph.tensors if tensor.buffer not in constants)
     return found
 
@@ -145,8 +154,9 @@ def byte_breakdown(model: TFLiteModel) -> list[dict]:
     the re-packed size, which the first row of the result's total (`bytes` of all rows) equals.
     """
     utils = _flatbuffer_utils()
-    total = len(_pack(_read(model)))
-    groups = constant_buffers(model)
+    parsed = _read(model)
+    total = len(_pack(parsed))
+    groups = _constant_buffers(parsed)
 
     def without(change) -> int:
         obj = _read(model)
