@@ -54,12 +54,11 @@ def check_results(executed: nbformat.NotebookNode) -> dict[str, float]:
             for c in executed.cells if _grade_id(c)}
 
 
-def grade(submission_path: Path, source_path: Path, out_path: Path,
+def grade(submission_path: Path, source: nbformat.NotebookNode, out_path: Path,
           timeout_s: int = 900) -> dict[str, float]:
     """Restore the checks of one submission, execute it past errors, write it, return its points."""
     from nbclient import NotebookClient
 
-    source = nbformat.read(source_path, as_version=4)
     notebook = restore_checks(nbformat.read(submission_path, as_version=4), source)
     NotebookClient(notebook, timeout=timeout_s, allow_errors=True, kernel_name="python3",
                    resources={"metadata": {"path": str(submission_path.parent)}}).execute()
@@ -84,12 +83,13 @@ def main(argv: list[str] | None = None) -> int:
     missing = sorted({p.name for p in submissions if not (args.source / p.name).is_file()})
     if missing:
         parser.error(f"no instructor notebook in {args.source} for: {', '.join(missing)}")
+    sources = {name: nbformat.read(args.source / name, as_version=4)
+               for name in {p.name for p in submissions}}
     rows = []
     for number, path in enumerate(submissions, start=1):
         relative = path.relative_to(args.submissions)
-        points = grade(path, args.source / path.name, args.out / relative, args.timeout)
-        total = sum(float(c.metadata["nbgrader"]["points"]) for c in
-                    nbformat.read(args.source / path.name, as_version=4).cells if _grade_id(c))
+        points = grade(path, sources[path.name], args.out / relative, args.timeout)
+        total = sum(check_results(sources[path.name]).values())  # no outputs: every point
         print(f"[{number}/{len(submissions)}] {relative}: {sum(points.values()):g} of {total:g} points",
               flush=True)
         rows += [{"submission": str(relative), "exercise": g, "points": p} for g, p in points.items()]
