@@ -37,7 +37,7 @@ def _marker_kind(line: str, begin: str, end: str, what: str) -> str | None:
         return "begin"
     if text == end:
         return "end"
-    if begin.upper()[4:] in text.upper() or end.upper()[4:] in text.upper():
+    if any(marker.removeprefix("### ") in text.upper() for marker in (begin, end)):
         raise MarkerError(f"line {text!r} looks like a {what} marker but is not exactly "
                           f"{begin!r} or {end!r} on a line of its own")
     return None
