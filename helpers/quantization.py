@@ -428,7 +428,12 @@ def multiply_by_quantized_multiplier(acc, m0, shift, rounding: str = "double") -
         total = 31 - shift
         return (acc * m0 + (np.int64(1) << (total - 1))) >> total
     left, right = np.maximum(shift, 0), np.maximum(-shift, 0)
-    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(acc << left, m0), right)
+    shifted = acc << left  # TFLite computes this in int32; beyond it, int64 products would wrap
+    if np.any((shifted < INT32_MIN) | (shifted > INT32_MAX)):
+        raise OverflowError(f"acc · 2^shift must fit in int32 for rounding='double' (TFLite shifts "
+                            f"acc left in int32 first), got values from {shifted.min()} to "
+                            f"{shifted.max()}")
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, m0), right)
 
 
 def int8_fully_connected(x_q, w_q, bias_q, input_scale: float, input_zero_point: int,
