@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers._validate import integer, positive_int
 from helpers.deploy import TFLiteModel, make_interpreter, prepare_input, tflite_predict
 from helpers.training import as_float
 
@@ -137,9 +138,8 @@ def litert_latency(
 
     Taught in notebook 05, §1.
     """
-    for name, value, low in (("runs", runs, 1), ("warmup", warmup, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    runs = positive_int("runs", runs)
+    warmup = integer("warmup", warmup, low=0)
     interpreter = make_interpreter(model, num_threads)
     detail = interpreter.get_input_details()[0]
     item_shape = tuple(detail["shape"][1:])

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 from helpers import keras
-
-
-def _validate_positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
-def _validate_rate(name: str, value: float) -> None:
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+from helpers._validate import fraction, integer, positive_int
 
 
 def build_mlp(hidden_units: int = 128, dropout: float = 0.2, name: str = "mlp") -> keras.Model:
     """The article's MLP: Flatten -> Dense(hidden, relu) -> Dropout -> Dense(10) logits."""
-    _validate_positive_int("hidden_units", hidden_units)
-    _validate_rate("dropout", dropout)
+    positive_int("hidden_units", hidden_units)
+    fraction("dropout", dropout)
     return keras.Sequential(
         [
             keras.layers.Flatten(input_shape=(28, 28), name="flatten"),
@@ -35,9 +26,8 @@ def build_cnn(filters: int = 12, dense_units: int = 0, name: str = "cnn") -> ker
 
     With the defaults this is the model of TFMOT's "Pruning in Keras" tutorial.
     """
-    _validate_positive_int("filters", filters)
-    if isinstance(dense_units, bool) or not isinstance(dense_units, int) or dense_units < 0:
-        raise ValueError(f"dense_units must be an int >= 0, got {dense_units!r}")
+    positive_int("filters", filters)
+    integer("dense_units", dense_units, low=0)
     layers = [
         keras.layers.Reshape((28, 28, 1), input_shape=(28, 28), name="reshape"),
         keras.layers.Conv2D(filters, 3, activation="relu", name="conv"),
@@ -52,8 +42,8 @@ def build_cnn(filters: int = 12, dense_units: int = 0, name: str = "cnn") -> ker
 
 def build_project_cnn(f1: int = 16, f2: int = 32) -> keras.Model:
     """Notebook 04's first design: two conv + max-pool stages and a linear classifier (logits)."""
-    _validate_positive_int("f1", f1)
-    _validate_positive_int("f2", f2)
+    positive_int("f1", f1)
+    positive_int("f2", f2)
     layers = keras.layers
     return keras.Sequential([
         layers.Reshape((28, 28, 1), input_shape=(28, 28), name="reshape"),
@@ -72,7 +62,7 @@ def build_record_cnn(filters: tuple[int, int, int] = (8, 16, 32)) -> keras.Model
     if not isinstance(filters, tuple | list) or len(filters) != 3:
         raise ValueError(f"filters must be three channel counts, got {filters!r}")
     for i, value in enumerate(filters):
-        _validate_positive_int(f"filters[{i}]", value)
+        positive_int(f"filters[{i}]", value)
     layers = keras.layers
     stack = [layers.Reshape((28, 28, 1), input_shape=(28, 28), name="reshape")]
     for i, channels in enumerate(filters, start=1):

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from helpers._validate import integer, number, positive_int
+
 SCHEMES = ("affine", "symmetric", "kmeans", "log2")
 
 
@@ -13,12 +15,7 @@ SCHEMES = ("affine", "symmetric", "kmeans", "log2")
 
 def validate_bits(bits, low: int = 1, high: int = 16, name: str = "bits") -> int:
     """Return `bits` as an int, or raise if it is not an integer in [low, high]."""
-    if isinstance(bits, bool) or not isinstance(bits, int | np.integer):
-        raise TypeError(f"{name} must be an int from {low} to {high}, got {type(bits).__name__} "
-                        f"{bits!r}")
-    if not low <= int(bits) <= high:
-        raise ValueError(f"{name} must be an int from {low} to {high}, got {bits!r}")
-    return int(bits)
+    return integer(name, bits, low, high)
 
 
 def as_float_array(x, name: str = "x") -> np.ndarray:
@@ -39,12 +36,8 @@ def validate_axis(axis, ndim: int) -> int | None:
     """Return `axis` normalized to [0, ndim), None for per-tensor, or raise if out of range."""
     if axis is None:
         return None
-    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
-        raise TypeError(f"axis must be None or an int, got {type(axis).__name__} {axis!r}")
-    if not -ndim <= int(axis) < ndim:
-        raise ValueError(f"axis must be None or in [{-ndim}, {ndim - 1}] for an array with "
-                         f"{ndim} dimension(s), got {axis!r}")
-    return int(axis) % ndim
+    hint = f"or None for per-tensor; the array has {ndim} dimension(s)"
+    return integer("axis", axis, -ndim, ndim - 1, hint=hint) % ndim
 
 
 # --- linear quantization ------------------------------------------------------------------------
@@ -162,8 +155,7 @@ def kmeans_seed(values, k: int, seed: int = 0) -> np.ndarray:
     Taught in notebook 03, §5.
     """
     values = as_float_array(values, "values").astype(np.float64).ravel()
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise ValueError(f"k must be a positive int, got {k!r}")
+    k = positive_int("k", k)
     rng = np.random.default_rng(seed)
     centers = [values[rng.integers(values.size)]]
     distance = (values - centers[0]) ** 2
@@ -189,8 +181,7 @@ def kmeans_quantize(x, k: int, seed: int = 0, max_iter: int = 100):
     Taught in notebook 03, §5.
     """
     x = as_float_array(x)
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 0:
-        raise ValueError(f"max_iter must be an int >= 0, got {max_iter!r}")
+    max_iter = integer("max_iter", max_iter, low=0)
     values = x.astype(np.float64).ravel()
     codebook = kmeans_seed(values, k, seed)
     order = np.argsort(values, kind="stable")
@@ -317,8 +308,7 @@ def unpack_indices(data: bytes, bits: int, count: int) -> np.ndarray:
     Taught in notebook 03, §5.
     """
     bits = validate_bits(bits)
-    if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
-        raise ValueError(f"count must be an int >= 0, got {count!r}")
+    count = integer("count", count, low=0)
     if len(data) * 8 < count * bits:
         raise ValueError(f"data holds {len(data) * 8} bits, fewer than count * bits = "
                          f"{count * bits}")
@@ -334,11 +324,9 @@ def storage_bytes(n_values: int, bits: int, n_floats: int = 0, float_bytes: int 
     Taught in notebook 03, §5.
     """
     bits = validate_bits(bits)
-    for name, value in (("n_values", n_values), ("n_floats", n_floats),
-                        ("float_bytes", float_bytes)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-            raise ValueError(f"{name} must be an int >= 0, got {value!r}")
-    return math.ceil(int(n_values) * bits / 8) + int(n_floats) * int(float_bytes)
+    n_values, n_floats, float_bytes = (integer(name, value, low=0) for name, value in (
+        ("n_values", n_values), ("n_floats", n_floats), ("float_bytes", float_bytes)))
+    return math.ceil(n_values * bits / 8) + n_floats * float_bytes
 
 
 # --- integer-only inference (TFLite's fixed-point requantization) ---------------------------
@@ -356,12 +344,7 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
 
     Taught in notebook 03, §10.
     """
-    if isinstance(real, bool) or not isinstance(real, int | float | np.integer | np.floating):
-        raise TypeError(f"real must be a number (the real multiplier), got "
-                        f"{type(real).__name__} {real!r}")
-    value = float(real)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"real must be a finite number >= 0 (a ratio of scales), got {real!r}")
+    value = number("real", real, low=0, hint="the real multiplier, a ratio of scales")
     if value == 0.0:
         return 0, 0
     fraction, shift = math.frexp(value)  # value = fraction · 2^shift, fraction in [0.5, 1)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers._validate import integer, positive_int
+
 # The search space: what each trial chooses.
 FILTERS = (4, 8, 12)
 SPARSITY = (0.5, 0.9, 0.05)  # low, high, step
@@ -44,13 +46,10 @@ def search_data(n_val: int = 5_000, n_fine: int = 6_000, n_base: int | None = No
     from helpers.data import load_mnist
 
     (x_train, y_train), _ = load_mnist()
-    n_rest = len(x_train) - n_val if isinstance(n_val, int) else -1
-    for name, value, high in (("n_val", n_val, len(x_train) - 1), ("n_fine", n_fine, n_rest)):
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
-            raise ValueError(f"{name} must be an int from 1 to {high}, got {value!r}")
-    n_base = n_rest if n_base is None else n_base
-    if isinstance(n_base, bool) or not isinstance(n_base, int) or not 1 <= n_base <= n_rest:
-        raise ValueError(f"n_base must be an int from 1 to {n_rest}, got {n_base!r}")
+    n_val = integer("n_val", n_val, 1, len(x_train) - 1)
+    n_rest = len(x_train) - n_val
+    n_fine = integer("n_fine", n_fine, 1, n_rest)
+    n_base = integer("n_base", n_rest if n_base is None else n_base, 1, n_rest)
     return SearchData(x_train[:n_base], y_train[:n_base], x_train[:n_fine], y_train[:n_fine],
                       x_train[-n_val:], y_train[-n_val:])
 
@@ -176,8 +175,7 @@ def run_worker(location: str | os.PathLike, study_name: str, n_trials: int, seed
                cache_dir: str | os.PathLike, model_dir: str | os.PathLike | None = None,
                data: SearchData | None = None, progress: bool = False) -> int:
     """Optimize the shared study for `n_trials` trials in this process; return how many ran."""
-    if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
-        raise ValueError(f"n_trials must be a positive int, got {n_trials!r}")
+    positive_int("n_trials", n_trials)
     study = open_study(location, study_name, seed)
     objective = CompressionObjective(data or search_data(), cache_dir, model_dir)
     finished = []  # this process's trials only: other workers add to the same study meanwhile
@@ -194,9 +192,8 @@ def front_after(study, n_trials: int) -> list:
     """
     import optuna
 
+    positive_int("n_trials", n_trials)
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
-        raise ValueError(f"n_trials must be a positive int, got {n_trials!r}")
     prefix = optuna.create_study(directions=[d.name.lower() for d in study.directions])
     prefix.add_trials(sorted(done, key=lambda t: t.number)[:n_trials])
     return sorted(prefix.best_trials, key=lambda t: t.values[1])

@@ -1,21 +1,29 @@
-"""Seeding, run-size settings and a compile-and-fit helper with the course's defaults."""
+"""Seeding, run-size settings and a compile-and-fit helper with the course's defaults.
+
+tf_keras and TensorFlow load only when a function needs them, so `as_float` and the run-size
+settings serve the Keras 3 path (notebook 06) without legacy Keras."""
 
 from __future__ import annotations
 
 import os
 import random
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from helpers import keras, tf
+from helpers._validate import fraction, integer, number, positive_int
+
+if TYPE_CHECKING:
+    import tf_keras as keras
 
 DEFAULT_SEED = 42
 
 
 def set_seed(seed: int = DEFAULT_SEED) -> None:
     """Seed Python, NumPy and TensorFlow, and make TensorFlow ops deterministic."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+    from helpers import keras, tf
+
+    seed = integer("seed", seed, low=0)
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)
@@ -36,10 +44,15 @@ def run_size(full, quick):
     return quick if quick_run() else full
 
 
-def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
-    """Compile with Adam, cross-entropy on logits, and accuracy; return the model."""
-    if not learning_rate > 0:
-        raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
+def compile_model(model: keras.Model,
+                  learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3
+                  ) -> keras.Model:
+    """Compile with Adam (`learning_rate`: a number, or a Keras schedule of it), cross-entropy on
+    logits, and accuracy; return the model. The one compile call of the course's helpers."""
+    from helpers import keras
+
+    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        learning_rate = number("learning_rate", learning_rate, low=0, low_open=True)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -63,10 +76,8 @@ def fit(
 
     Images are scaled to [0, 1] here if they arrive as uint8, so callers may pass raw MNIST.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs <= 0:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    if not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+    positive_int("epochs", epochs)
+    fraction("validation_split", validation_split)
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
     compile_model(model, learning_rate)
