@@ -3,7 +3,7 @@
 TFMOT only works with legacy Keras (`tf_keras`). This module prunes a *Keras 3* model (what
 `import keras` gives) with the same idea as TFMOT's `prune_low_magnitude` + `PolynomialDecay`,
 but as a plain callback: every `frequency` optimizer steps it recomputes a keep-mask per kernel
-with `helpers.pruning`'s exact magnitude selection, and after every step it multiplies the
+with `helpers.masks`' exact magnitude selection (NumPy only, no tf_keras), and after every step it multiplies the
 kernels by their masks, so pruned weights stay zero. The masks live in the callback, never in
 the model, so there are no wrapper layers or mask variables to strip before export.
 
@@ -18,24 +18,15 @@ from collections.abc import Mapping, Sequence
 import keras
 import numpy as np
 
-from helpers.pruning import validate_sparsity, global_magnitude_masks, magnitude_mask
+from helpers._validate import integer, number
+from helpers.masks import global_magnitude_masks, magnitude_mask, validate_sparsity
 
 SCOPES = ("layer", "global")
 
 
-def _validate_step(name: str, value, low: int = 0) -> int:
-    """Return `value` as an int, or raise a ValueError naming `name` if it is not an int >= low."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    return int(value)
-
-
 def _validate_power(power) -> float:
     """Return the schedule's exponent as a float, or raise if it is not a number > 0."""
-    if isinstance(power, bool) or not isinstance(power, int | float | np.integer | np.floating) \
-            or not power > 0:
-        raise ValueError(f"power must be a number > 0 (3 is Zhu & Gupta's cubic), got {power!r}")
-    return float(power)
+    return number("power", power, low=0, low_open=True, hint="3 is Zhu & Gupta's cubic")
 
 
 def polynomial_sparsity(step: int, final_sparsity: float, end_step: int,
@@ -49,14 +40,14 @@ def polynomial_sparsity(step: int, final_sparsity: float, end_step: int,
 
     Taught in notebook 06, §2 (Exercise 6.1).
     """
-    step = _validate_step("step", step)
+    step = integer("step", step, low=0)
     final_sparsity = validate_sparsity(final_sparsity)
     initial_sparsity = validate_sparsity(initial_sparsity)
     if initial_sparsity > final_sparsity:
         raise ValueError(f"initial_sparsity must be <= final_sparsity={final_sparsity}, "
                          f"got {initial_sparsity!r}")
-    begin_step = _validate_step("begin_step", begin_step)
-    end_step = _validate_step("end_step", end_step, begin_step)
+    begin_step = integer("begin_step", begin_step, low=0)
+    end_step = integer("end_step", end_step, low=begin_step)
     power = _validate_power(power)
     if step >= end_step:
         return final_sparsity
@@ -115,7 +106,7 @@ class GradualMagnitudePruning(keras.callbacks.Callback):
     The sparsity follows `polynomial_sparsity` over optimizer steps counted by this callback
     (across several `fit` calls). Masks are recomputed at `begin_step`, every `frequency` steps
     after it, and always at `end_step` (so the final sparsity is reached exactly), with
-    `helpers.pruning`'s magnitude selection: per layer (`scope="layer"`: exactly
+    `helpers.masks`' magnitude selection: per layer (`scope="layer"`: exactly
     round(s·size) zeros in each kernel) or with one threshold for all (`scope="global"`).
     After every step the kernels are multiplied by their masks, so pruned weights stay zero.
     `final_sparsity` is one number, or {layer name: sparsity} with `scope="layer"`.
@@ -151,9 +142,9 @@ class GradualMagnitudePruning(keras.callbacks.Callback):
                                  f"sparsity {final} of layer {name!r}")
         self.layer_names = list(layer_names)
         self.final_sparsity = finals
-        self.begin_step = _validate_step("begin_step", begin_step)
-        self.end_step = _validate_step("end_step", end_step, self.begin_step)
-        self.frequency = _validate_step("frequency", frequency, 1)
+        self.begin_step = integer("begin_step", begin_step, low=0)
+        self.end_step = integer("end_step", end_step, low=self.begin_step)
+        self.frequency = integer("frequency", frequency, low=1)
         self.power = _validate_power(power)
         self.scope = scope
         self.step = 0  # optimizer steps seen so far

@@ -1,160 +1,24 @@
-"""Pruning from scratch in NumPy: magnitude (per-layer, global), m:n masks, neuron pruning."""
+"""Pruning from scratch: the NumPy masks of `helpers.masks` (magnitude, global, n:m; imported
+here under their usual names), neuron and channel scores, genuinely smaller models, and masked
+fine-tuning of tf_keras models."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from helpers import keras
-
-
-def as_weights(weights, name: str = "weights") -> np.ndarray:
-    """Return `weights` as a non-empty real NumPy array, or raise an error naming `name`."""
-    array = np.asarray(weights)
-    if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer)
-                                   or np.issubdtype(array.dtype, np.floating)):
-        raise TypeError(f"{name} must be a numeric (integer or float) array, "
-                        f"got dtype {array.dtype}")
-    if array.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
-    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite, got NaN or infinity")
-    return array
-
-
-def validate_sparsity(sparsity) -> float:
-    """Return `sparsity` as a float, or raise if it is not a number in [0, 1)."""
-    number = int | float | np.integer | np.floating
-    if isinstance(sparsity, bool) or not isinstance(sparsity, number):
-        raise TypeError(f"sparsity must be a number in [0, 1), "
-                        f"got {type(sparsity).__name__} {sparsity!r}")
-    if not 0.0 <= float(sparsity) < 1.0:
-        raise ValueError(f"sparsity must be in [0, 1) (the fraction of weights set to zero), "
-                         f"got {sparsity!r}")
-    return float(sparsity)
-
-
-def prune_count(size: int, sparsity: float) -> int:
-    """How many of `size` weights a target `sparsity` removes: round(sparsity * size).
-
-    Taught in notebook 02, §1.
-    """
-    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 0:
-        raise ValueError(f"size must be an int >= 0, got {size!r}")
-    return int(round(validate_sparsity(sparsity) * int(size)))
-
-
-def magnitude_threshold(weights, sparsity: float) -> float:
-    """The threshold θ of |W|, an order statistic (not an interpolated quantile): `|w| >= θ`
-    keeps all but the round(s·size) smallest.
-
-    θ is the smallest surviving magnitude, found by selection (`np.partition`, O(m)); it is 0
-    when nothing is pruned and infinity when everything is. With ties at θ, `|w| >= θ` may keep
-    more weights than asked; `magnitude_mask` breaks such ties exactly.
-
-    Taught in notebook 02, §1 (Exercise 2.1).
-    """
-    magnitudes = np.abs(as_weights(weights)).ravel().astype(np.float64)
-    k = prune_count(magnitudes.size, sparsity)
-    if k == 0:
-        return 0.0
-    if k >= magnitudes.size:
-        return float("inf")
-    return float(np.partition(magnitudes, k)[k])
-
-
-def magnitude_mask(weights, sparsity: float) -> np.ndarray:
-    """Boolean keep-mask that removes exactly round(s·size) smallest-magnitude weights.
-
-    Weights below the threshold are removed; ties at the threshold are removed in flat (C) index
-    order, so the result is deterministic and the count is exact even with repeated values.
-
-    Taught in notebook 02, §1 "Ties" (Exercise 2.2).
-    """
-    array = as_weights(weights)
-    magnitudes = np.abs(array).ravel().astype(np.float64)
-    k = prune_count(magnitudes.size, sparsity)
-    keep = np.ones(magnitudes.size, dtype=bool)
-    if k >= magnitudes.size:
-        keep[:] = False
-    elif k > 0:
-        theta = np.partition(magnitudes, k - 1)[k - 1]  # the largest magnitude that is removed
-        below = magnitudes < theta
-        keep[below] = False
-        ties = np.flatnonzero(magnitudes == theta)
-        keep[ties[: k - int(below.sum())]] = False
-    return keep.reshape(array.shape)
-
-
-def magnitude_prune(weights, sparsity: float) -> np.ndarray:
-    """Return a copy of `weights` with the round(s·size) smallest magnitudes set to zero.
-
-    Survivors keep their exact values; ties are broken deterministically (see `magnitude_mask`).
-
-    Taught in notebook 02, §1 (Exercise 2.2).
-    """
-    array = as_weights(weights)
-    return np.where(magnitude_mask(array, sparsity), array, np.zeros((), dtype=array.dtype))
-
-
-def global_magnitude_masks(weights_list, sparsity: float) -> list[np.ndarray]:
-    """Keep-masks for several arrays pruned with ONE threshold shared by all of them.
-
-    Taught in notebook 02, §1 "Global vs per-layer thresholds".
-    """
-    if isinstance(weights_list, np.ndarray) or not isinstance(weights_list, list | tuple) \
-            or len(weights_list) == 0:
-        raise TypeError("weights_list must be a non-empty list or tuple of arrays, got "
-                        f"{type(weights_list).__name__}")
-    arrays = [as_weights(w, f"weights_list[{i}]") for i, w in enumerate(weights_list)]
-    flat = np.concatenate([np.abs(a).ravel().astype(np.float64) for a in arrays])
-    keep = magnitude_mask(flat, sparsity)
-    splits = np.cumsum([a.size for a in arrays])[:-1]
-    return [part.reshape(a.shape) for part, a in zip(np.split(keep, splits), arrays, strict=True)]
-
-
-def _validate_nm(n: int, m: int) -> None:
-    for name, value in (("n", n), ("m", m)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if m <= 0:
-        raise ValueError(f"m (the group size) must be a positive int, got {m!r}")
-    if not 0 <= n <= m:
-        raise ValueError(f"n (nonzeros kept per group) must be in [0, m] = [0, {m}], got {n!r}")
-
-
-def nm_mask(weights, n: int = 2, m: int = 4) -> np.ndarray:
-    """Boolean keep-mask with at most `n` nonzeros in every group of `m` consecutive weights.
-
-    Groups run along the input axis (axis 0: rows of a Dense kernel, as TFMOT's `sparsity_m_by_n`
-    does); each keeps its n largest magnitudes, ties going to the lower index. 2:4 is the pattern
-    NVIDIA's sparse tensor cores accelerate.
-
-    Taught in notebook 02, §3 (Exercise 2.3).
-    """
-    array = as_weights(weights)
-    _validate_nm(n, m)
-    if array.shape[0] % m:
-        raise ValueError(f"the input axis (axis 0) of weights has length {array.shape[0]}, "
-                         "which is "
-                         f"not divisible by m={m}; pad it or pick m dividing {array.shape[0]}")
-    groups = np.abs(array).reshape(array.shape[0] // m, m, -1)  # (groups, m, everything else)
-    order = np.argsort(-groups, axis=1, kind="stable")  # largest first, ties to the lower index
-    ranks = np.argsort(order, axis=1, kind="stable")
-    return (ranks < n).reshape(array.shape)
-
-
-def satisfies_nm(weights, n: int = 2, m: int = 4) -> bool:
-    """True if every group of `m` consecutive weights along axis 0 holds at most `n` nonzeros.
-
-    Taught in notebook 02, §3.
-    """
-    array = as_weights(weights)
-    _validate_nm(n, m)
-    if array.shape[0] % m:
-        raise ValueError(f"the input axis (axis 0) of weights has length {array.shape[0]}, "
-                         f"not divisible by m={m}")
-    return bool(((array.reshape(array.shape[0] // m, m, -1) != 0).sum(axis=1) <= n).all())
-
+from helpers._validate import integer
+from helpers.masks import (  # noqa: F401  (the notebooks and tests call them from here)
+    as_weights,
+    global_magnitude_masks,
+    magnitude_mask,
+    magnitude_prune,
+    magnitude_threshold,
+    nm_mask,
+    prune_count,
+    satisfies_nm,
+    validate_sparsity,
+)
 
 # --- neuron (structured) pruning --------------------------------------------------------------
 
@@ -208,10 +72,7 @@ def units_to_keep(scores, n_remove: int) -> np.ndarray:
     scores = as_weights(scores, "scores")
     if scores.ndim != 1:
         raise ValueError(f"scores must be 1-D (one per unit), got shape {scores.shape}")
-    if isinstance(n_remove, bool) or not isinstance(n_remove, int | np.integer) \
-            or not 0 <= n_remove < scores.size:
-        raise ValueError(f"n_remove must be an int in [0, {scores.size - 1}] (at least one unit "
-                         f"must stay), got {n_remove!r}")
+    n_remove = integer("n_remove", n_remove, 0, scores.size - 1, hint="at least one unit must stay")
     removed = np.argsort(scores, kind="stable")[:n_remove]
     return np.setdiff1d(np.arange(scores.size), removed)
 

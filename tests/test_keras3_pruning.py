@@ -34,7 +34,7 @@ def test_polynomial_sparsity_is_clamped_and_monotone():
     ({"initial_sparsity": 0.9}, ValueError, "initial_sparsity"),
     ({"end_step": 5, "begin_step": 10}, ValueError, "end_step must be an int >= 10"),
     ({"step": -1}, ValueError, "step must be an int >= 0"),
-    ({"power": 0}, ValueError, "power must be a number > 0"),
+    ({"power": 0}, ValueError, "power must be a finite number > 0"),
 ])
 def test_polynomial_sparsity_rejects_bad_arguments(kwargs, error, match):
     arguments = {"step": 3, "final_sparsity": 0.5, "end_step": 100} | kwargs
@@ -185,7 +185,7 @@ def test_the_step_count_continues_across_fit_calls():
     (([], 0.5, 10), {}, TypeError, "layer_names must be a non-empty list"),
     ((["hidden", "hidden"], 0.5, 10), {}, ValueError, "must not repeat"),
     ((["hidden"], 0.5, 10), {"begin_step": 20}, ValueError, "end_step must be an int >= 20"),
-    ((["hidden"], 0.5, 10), {"frequency": 0}, ValueError, "frequency must be an int >= 1"),
+    ((["hidden"], 0.5, 10), {"frequency": 0}, ValueError, "frequency must be a positive int"),
     ((["hidden"], 0.5, 10), {"scope": "model"}, ValueError, "scope must be one of"),
     ((["hidden"], 0.5, 10), {"initial_sparsity": 0.6}, ValueError, "initial_sparsity"),
     ((["hidden", "out"], {"hidden": 0.5}, 10), {}, ValueError, "exactly the layers"),

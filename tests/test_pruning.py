@@ -123,8 +123,10 @@ def test_nm_mask_groups_run_along_the_input_axis():
     assert not pruning.satisfies_nm(np.ones((4, 2)), 2, 4)
 
 
-@pytest.mark.parametrize("n, m, match", [(5, 4, "n \\(nonzeros"), (2, 0, "m \\(the group size"),
-                                         (-1, 4, "n \\(nonzeros"), (2, 3, "not divisible by m=3")])
+@pytest.mark.parametrize("n, m, match", [(5, 4, r"n must be an int from 0 to 4 \(nonzeros"),
+                                         (2, 0, r"m must be a positive int \(the group size"),
+                                         (-1, 4, r"n must be an int from 0 to 4 \(nonzeros"),
+                                         (2, 3, "not divisible by m=3")])
 def test_nm_mask_rejects_bad_arguments(n, m, match):
     with pytest.raises(ValueError, match=match):
         pruning.nm_mask(np.ones((8, 2)), n, m)
