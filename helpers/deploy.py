@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers._validate import positive_int
 from helpers.quiet import native_stderr
 from helpers.training import as_float
 
@@ -40,27 +41,34 @@ def to_tflite(model, optimization: str | None = None, representative_images=None
     """
     from helpers import tf
 
+    return convert(tf.lite.TFLiteConverter.from_keras_model(model), optimization,
+                   representative_images)
+
+
+def convert(converter, optimization: str | None = None, representative_images=None) -> bytes:
+    """Set a `tf.lite.TFLiteConverter` up for `optimization` (see `to_tflite`) and convert,
+    keeping the converter's native log lines off the screen (errors still raise).
+
+    The one converter set-up of the course: `to_tflite` (a Keras model) and
+    `pipeline.to_tflite_batch_one` (a function with the batch fixed to 1) both use it."""
+    from helpers import tf
+
     if optimization not in OPTIMIZATIONS:
         raise ValueError(f"optimization must be one of {OPTIMIZATIONS}, got {optimization!r}")
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if optimization is not None:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if optimization == "float16":
         converter.target_spec.supported_types = [tf.float16]
     if optimization == "int8":
         if representative_images is None or len(representative_images) == 0:
-            raise ValueError("optimization='int8' needs representative_images (a few hundred)")
+            raise ValueError("optimization='int8' needs representative_images (a few hundred "
+                             "training images), got none")
         images = as_float(representative_images)
-
-        def representative_dataset():
-            for image in images:
-                yield [image[None, ...]]
-
-        converter.representative_dataset = representative_dataset
+        converter.representative_dataset = lambda: ([image[None, ...]] for image in images)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
-    with native_stderr(), warnings.catch_warnings():  # errors still raise exceptions
+    with native_stderr(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
         return converter.convert()
 
@@ -80,8 +88,7 @@ def make_interpreter(model: TFLiteModel, num_threads: int = 1):
     delegate" line (written once per process, by the first allocation) off the screen."""
     from ai_edge_litert.interpreter import Interpreter
 
-    if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads <= 0:
-        raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")
+    num_threads = positive_int("num_threads", num_threads)
     interpreter = Interpreter(model_content=read_tflite(model), num_threads=num_threads)
     with native_stderr():
         interpreter.allocate_tensors()
@@ -140,8 +147,7 @@ def to_c_array(data: bytes, name: str = "g_model", bytes_per_line: int = 12) -> 
             or name in C_KEYWORDS:
         raise ValueError(f"name must be a valid C identifier (letters, digits, _; not starting "
                          f"with a digit; not a keyword), got {name!r}")
-    if isinstance(bytes_per_line, bool) or not isinstance(bytes_per_line, int) or bytes_per_line < 1:
-        raise ValueError(f"bytes_per_line must be a positive int, got {bytes_per_line!r}")
+    bytes_per_line = positive_int("bytes_per_line", bytes_per_line)
     lines = [
         ", ".join(f"0x{b:02x}" for b in data[i : i + bytes_per_line])
         for i in range(0, len(data), bytes_per_line)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import math
 import os
 import sys
 import warnings
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from helpers._validate import integer, positive_int
 from helpers.deploy import TFLiteModel, make_interpreter, read_tflite
 from helpers.quiet import native_stderr
 from helpers.training import as_float
@@ -61,8 +63,7 @@ def export_litert(model: keras.Model, path: str | os.PathLike, batch_size: int =
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a Keras 3 model (`import keras`), got "
                         f"{type(model).__module__}.{type(model).__name__}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    batch_size = positive_int("batch_size", batch_size)
     path = Path(path)
     if path.suffix != ".tflite":
         raise ValueError(f"path must end in .tflite, got {str(path)!r}")
@@ -119,47 +120,21 @@ def quantize(model: TFLiteModel, recipe, calibration_images: np.ndarray | None =
     return bytes(result.quantized_model)
 
 
-def _type_names() -> dict[int, str]:
-    """LiteRT's tensor type codes -> lower-case names ("int8", "int4", "float32", ...)."""
-    from tensorflow.lite.python import schema_py_generated as schema
-
-    return {v: k.lower() for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
-
-
 def weight_tensors(model: TFLiteModel, min_elements: int = 16) -> list[dict]:
-    """The constant tensors (weights, biases) of a .tflite: name, stored type, shape, bytes, and
-    the fraction of stored values that are exactly zero (what gzip feeds on).
+    """The constant tensors (weights, biases, ...) of a .tflite: "name" ("" once names are
+    stripped), "part" (see `tflite_anatomy.constant_tensors`), stored "type", "shape", "bytes",
+    and "zeros", the fraction of stored values that are exactly zero (what gzip feeds on).
 
     Only tensors with at least `min_elements` values are listed (skips shape constants). The
-    type is the one in the file, e.g. "int4" for two weights packed per byte.
+    type is the one in the file, in lower case, e.g. "int4" for two weights packed per byte.
     """
-    from tensorflow.lite.tools import flatbuffer_utils
+    from helpers.tflite_anatomy import tensor_values
 
-    names = _type_names()
-    flat = flatbuffer_utils.convert_bytearray_to_object(bytearray(read_tflite(model)))
-    rows = []
-    for tensor in flat.subgraphs[0].tensors:
-        data = flat.buffers[tensor.buffer].data
-        shape = tuple(int(d) for d in (tensor.shape if tensor.shape is not None else ()))
-        if data is None or int(np.prod(shape)) < min_elements:
-            continue
-        kind = names[tensor.type]
-        values = _stored_values(bytes(bytearray(data)), kind, int(np.prod(shape)))
-        rows.append({"name": tensor.name.decode(), "type": kind, "shape": shape,
-                     "bytes": len(data),
-                     "zeros": None if values is None else float(np.mean(values == 0))})
-    return rows
-
-
-def _stored_values(data: bytes, kind: str, size: int) -> np.ndarray | None:
-    """The numbers a weight buffer stores (int4: two signed 4-bit codes per byte, low first)."""
-    if kind == "int4":
-        packed = np.frombuffer(data, dtype=np.uint8)
-        nibbles = np.stack([packed & 0x0F, packed >> 4], axis=1).ravel()[:size].astype(np.int8)
-        return np.where(nibbles > 7, nibbles - 16, nibbles)
-    dtypes = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "float32": np.float32,
-              "float16": np.float16}
-    return np.frombuffer(data, dtype=dtypes[kind]) if kind in dtypes else None
+    min_elements = integer("min_elements", min_elements, low=0)
+    return [{"name": row["name"], "part": row["part"], "type": row["type"].lower(),
+             "shape": row["shape"], "bytes": row["bytes"],
+             "zeros": None if row["values"] is None else float(np.mean(row["values"] == 0))}
+            for row in tensor_values(model) if math.prod(row["shape"]) >= min_elements]
 
 
 def io_types(model: TFLiteModel) -> tuple[str, str]:

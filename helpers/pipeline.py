@@ -3,15 +3,15 @@ notebook 04's whole recipe in one call (`train_record_model`)."""
 
 from __future__ import annotations
 
-import gzip
 import math
-import numbers
 import os
 import time
 from pathlib import Path
 
 from helpers import keras
+from helpers._validate import fraction, integer, number, positive_int
 from helpers.metrics import file_size, gzipped_size
+from helpers.tflite_anatomy import weight_sparsity as tflite_weight_sparsity  # noqa: F401
 
 PRUNABLE_LAYERS = (keras.layers.Conv2D, keras.layers.Dense)
 
@@ -31,27 +31,20 @@ def _check_model(model) -> None:
 def steps_per_epoch(n_examples: int, batch_size: int, validation_split: float = 0.0) -> int:
     """Optimizer steps in one epoch of `model.fit` (Keras keeps the first 1 - split of the data,
     and runs a last, smaller batch). Taught in notebook 04, §4.1 (Exercise 4.1)."""
-    for name, value in (("n_examples", n_examples), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+    positive_int("n_examples", n_examples)
+    positive_int("batch_size", batch_size)
+    fraction("validation_split", validation_split)
     return math.ceil(int(n_examples * (1.0 - validation_split)) / batch_size)
 
 
 def polynomial_schedule(final_sparsity: float, end_step: int, initial_sparsity: float = 0.0,
                         begin_step: int = 0, frequency: int = 100):
     """TFMOT's PolynomialDecay: sparsity grows from initial to final between begin and end step."""
-    if not 0.0 < final_sparsity < 1.0:
-        raise ValueError(f"final_sparsity must be in (0, 1), got {final_sparsity!r}")
-    if not 0.0 <= initial_sparsity <= final_sparsity:
-        raise ValueError(f"initial_sparsity must be in [0, final_sparsity={final_sparsity}], "
-                         f"got {initial_sparsity!r}")
-    for name, value in (("begin_step", begin_step), ("frequency", frequency)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < (name == "frequency"):
-            raise ValueError(f"{name} must be an int >= {int(name == 'frequency')}, got {value!r}")
-    if isinstance(end_step, bool) or not isinstance(end_step, int) or end_step <= begin_step:
-        raise ValueError(f"end_step must be an int > begin_step={begin_step}, got {end_step!r}")
+    number("final_sparsity", final_sparsity, 0, 1, low_open=True, high_open=True)
+    number("initial_sparsity", initial_sparsity, 0, final_sparsity, hint="up to final_sparsity")
+    begin_step = integer("begin_step", begin_step, low=0)
+    positive_int("frequency", frequency)
+    integer("end_step", end_step, low=begin_step + 1, hint=f"after begin_step={begin_step}")
     return _tfmot().sparsity.keras.PolynomialDecay(
         initial_sparsity=initial_sparsity, final_sparsity=final_sparsity,
         begin_step=begin_step, end_step=end_step, frequency=frequency)
@@ -120,13 +113,9 @@ def stage_record(name: str, path: str | os.PathLike, accuracy: float, nonzero_pa
     """One row of a stage table: the file (relative to `root`), its raw and gzipped bytes,
     accuracy (fraction), nonzero parameters and LiteRT latency (µs per image)."""
     path = Path(path)
-    if not 0.0 <= accuracy <= 1.0:
-        raise ValueError(f"accuracy must be a fraction in [0, 1], got {accuracy!r}")
-    if isinstance(nonzero_params, bool) or not isinstance(nonzero_params, int) \
-            or nonzero_params < 0:
-        raise ValueError(f"nonzero_params must be an int >= 0, got {nonzero_params!r}")
-    if not latency_us > 0:
-        raise ValueError(f"latency_us must be > 0, got {latency_us!r}")
+    number("accuracy", accuracy, 0, 1, hint="a fraction")
+    integer("nonzero_params", nonzero_params, low=0)
+    number("latency_us", latency_us, low=0, low_open=True)
     file = path.relative_to(root).as_posix() if root is not None else path.name
     return {
         "stage": name,
@@ -137,30 +126,6 @@ def stage_record(name: str, path: str | os.PathLike, accuracy: float, nonzero_pa
         "gzipped_bytes": gzipped_size(path),
         "latency_us": float(latency_us),
     }
-
-
-def tflite_weight_sparsity(model) -> float:
-    """Fraction of zeros in the int8 weight tensors of a .tflite model (bytes or path).
-
-    Weight tensors are told apart from activations by shape: int8, at least 2-D, and a first
-    dimension other than the batch size 1 (activations of a batch-1 model start with 1).
-    """
-    import numpy as np
-
-    from helpers.deploy import make_interpreter
-
-    interpreter = make_interpreter(model)
-    zeros = total = 0
-    for detail in interpreter.get_tensor_details():
-        shape = detail["shape"]
-        if detail["dtype"] != np.int8 or len(shape) < 2 or shape[0] == 1:
-            continue
-        values = interpreter.get_tensor(detail["index"])
-        zeros += int(np.count_nonzero(values == 0))
-        total += values.size
-    if total == 0:
-        raise ValueError("model has no int8 weight tensors: convert it with optimization='int8'")
-    return zeros / total
 
 
 # --- notebook 04's recipe, stage by stage and end to end ----------------------------------------
@@ -205,8 +170,7 @@ def _split(x, y, validation_split: float):
     """Keras' validation_split: the last fraction of the data is held out, before shuffling."""
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
-    if not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+    fraction("validation_split", validation_split)
     n_train = int(len(x) * (1.0 - validation_split))
     return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
 
@@ -216,9 +180,8 @@ def augmented_dataset(x, y, batch_size: int, shift_px: float, rotation_deg: floa
     turned by up to `rotation_deg` degrees (new each epoch; the images stay (N, 28, 28))."""
     from helpers import tf
 
-    if not shift_px >= 0 or not rotation_deg >= 0:
-        raise ValueError(f"shift_px and rotation_deg must be >= 0, got {shift_px!r}, "
-                         f"{rotation_deg!r}")
+    number("shift_px", shift_px, low=0)
+    number("rotation_deg", rotation_deg, low=0)
     height, width = x.shape[1:3]
     move = keras.Sequential([
         keras.layers.RandomTranslation(shift_px / height, shift_px / width,
@@ -241,19 +204,14 @@ def fit_cosine(model, x, y, epochs: int, learning_rate: float, batch_size: int =
                verbose: int = 2):
     """Compile `model` with Adam on a cosine-decaying rate (from `learning_rate` to `alpha` times
     it over all steps) and logits cross-entropy, then fit it; return the History."""
-    from helpers.training import as_float
+    from helpers.training import as_float, compile_model
 
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs <= 0:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    if not learning_rate > 0:
-        raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
+    positive_int("epochs", epochs)
+    number("learning_rate", learning_rate, low=0, low_open=True)
     (x_fit, y_fit), validation = _split(as_float(x), y, validation_split)
     steps = steps_per_epoch(len(x_fit), batch_size)
-    model.compile(
-        optimizer=keras.optimizers.Adam(
-            keras.optimizers.schedules.CosineDecay(learning_rate, steps * epochs, alpha=alpha)),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"])
+    compile_model(model, keras.optimizers.schedules.CosineDecay(learning_rate, steps * epochs,
+                                                                alpha=alpha))
     kwargs = dict(epochs=epochs, callbacks=callbacks or [], verbose=verbose,
                   validation_data=validation if validation_split else None)
     if augment:
@@ -271,17 +229,13 @@ def prune_and_fit(model, x, y, sparsity: float, epochs: int, learning_rate: floa
     sparsity after `end_fraction` of the steps, or at optimizer step `end_step` when given (it
     then replaces `end_fraction`; notebook 04 passes the step of Exercise 4.1). Returns the
     (still wrapped) pruned model."""
-    if not 0.0 < end_fraction <= 1.0:
-        raise ValueError(f"end_fraction must be in (0, 1], got {end_fraction!r}")
+    number("end_fraction", end_fraction, 0, 1, low_open=True)
     n_fit = int(len(x) * (1.0 - validation_split))
     total = steps_per_epoch(n_fit, batch_size) * epochs
     if end_step is None:
         end_step = max(1, int(total * end_fraction))
-    elif isinstance(end_step, bool) or not isinstance(end_step, numbers.Integral) \
-            or not 1 <= end_step <= total:
-        raise ValueError(f"end_step must be an int in [1, {total}] (the optimizer steps of "
-                         f"{epochs} epochs at batch {batch_size}), got {end_step!r}")
-    end_step = int(end_step)
+    end_step = integer("end_step", end_step, 1, total,
+                       hint=f"the optimizer steps of {epochs} epochs at batch {batch_size}")
     schedule = polynomial_schedule(sparsity, end_step=end_step, frequency=frequency)
     pruned = prune_model(model, schedule, skip=skip)
     fit_cosine(pruned, x, y, epochs, learning_rate, batch_size, validation_split, augment,
@@ -318,12 +272,11 @@ def pqat_and_fit(stripped, x, y, epochs: int, learning_rate: float, batch_size: 
 def to_tflite_batch_one(model, representative_images=None) -> bytes:
     """Convert a Keras model for one image at a time (batch dimension fixed to 1): float32, or
     full-integer int8 (int8 input and output, like deploy.to_tflite(model, "int8", ...)) when
-    `representative_images` are given. A fixed batch spares the operators that compute it."""
-    import warnings
+    `representative_images` are given. A fixed batch spares the operators that compute it.
 
+    Taught in notebook 04, §5."""
     from helpers import tf
-    from helpers.quiet import native_stderr
-    from helpers.training import as_float
+    from helpers.deploy import convert
 
     _check_model(model)
     shape = [1, *model.input_shape[1:]]
@@ -331,24 +284,15 @@ def to_tflite_batch_one(model, representative_images=None) -> bytes:
                            input_signature=[tf.TensorSpec(shape, tf.float32)])
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
         [function.get_concrete_function()], model)
-    if representative_images is not None:
-        if len(representative_images) == 0:
-            raise ValueError("representative_images must hold some images (a few hundred), "
-                             "got none")
-        images = as_float(representative_images)
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: ([image[None, ...]] for image in images)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
-    with native_stderr(), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
-        return converter.convert()
+    return convert(converter, None if representative_images is None else "int8",
+                   representative_images)
 
 
 def export_int8(model, representative_images) -> bytes:
     """The record's int8 file: full-integer (int8 input and output), batch of one, tensor names
-    stripped."""
+    stripped.
+
+    Taught in notebook 04, §5."""
     from helpers.tflite_anatomy import strip_names
 
     return strip_names(to_tflite_batch_one(model, representative_images))
@@ -356,18 +300,15 @@ def export_int8(model, representative_images) -> bytes:
 
 def int4_weights(float_tflite: bytes) -> bytes:
     """Weight-only int4 quantization of a float .tflite with ai-edge-quantizer (channelwise
-    weights, float activations and compute), names stripped."""
-    from helpers.deploy import read_tflite
-    from helpers.quiet import native_stderr
+    weights, float activations and compute: `recipe.weight_only_wi4_afp32()`), names stripped.
+
+    Taught in notebook 04, §6."""
+    from ai_edge_quantizer import recipe
+
+    from helpers.litert_quantizer import quantize
     from helpers.tflite_anatomy import strip_names
 
-    from ai_edge_quantizer import quantizer, recipe  # noqa: I001  (imported only when used)
-
-    data = read_tflite(float_tflite)
-    with native_stderr():
-        result = quantizer.Quantizer(data, recipe.weight_only_wi4_afp32()).quantize(
-            enable_progress_report=False)
-    return strip_names(bytes(result.quantized_model))
+    return strip_names(quantize(float_tflite, recipe.weight_only_wi4_afp32()))
 
 
 def _measure(path: Path, x_test, y_test) -> dict:
@@ -375,7 +316,7 @@ def _measure(path: Path, x_test, y_test) -> dict:
 
     data = path.read_bytes()
     return {"file": path.name, "accuracy": tflite_accuracy(data, x_test, y_test),
-            "bytes": len(data), "gzipped_bytes": len(gzip.compress(data, 9))}
+            "bytes": len(data), "gzipped_bytes": gzipped_size(data)}
 
 
 def train_record_model(out_dir: str | os.PathLike, seed: int = 42, progress: bool = True) -> dict:
@@ -390,8 +331,7 @@ def train_record_model(out_dir: str | os.PathLike, seed: int = 42, progress: boo
     from helpers.deploy import save_tflite
     from helpers.training import as_float, quick_run, set_seed
 
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+    integer("seed", seed, low=0)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

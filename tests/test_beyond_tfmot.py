@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import helpers
-from helpers import litert_quantizer
+from helpers import litert_quantizer, tflite_anatomy
 
 OUT = helpers.OUTPUT_DIR / "06_beyond_tfmot"
 NOTEBOOK = helpers.ROOT / "notebooks" / "06_beyond_tfmot.ipynb"
@@ -137,7 +137,7 @@ def test_static_recipe_gives_int8_io_and_int4_recipe_packs_two_per_byte(float_mo
 
 def test_stored_int4_values_are_unpacked_low_nibble_first():
     packed = bytes([0x21, 0xF0, 0x08])  # codes 1, 2, 0, -1, -8, (padding)
-    values = litert_quantizer._stored_values(packed, "int4", 5)
+    values = tflite_anatomy.stored_values(packed, "INT4", 5)
     assert values.tolist() == [1, 2, 0, -1, -8]
 
 

@@ -124,7 +124,7 @@ def test_prune_and_fit_takes_the_end_step_of_notebook_04s_exercise():
     pairs = zip(_weights(default), _weights(later), strict=True)
     assert not all(np.array_equal(a, b) for a, b in pairs)
     for bad in (0, 11, 2.5, True, "5"):
-        with pytest.raises(ValueError, match=r"end_step must be an int in \[1, 10\]"):
+        with pytest.raises(ValueError, match=r"end_step must be an int from 1 to 10 \(the optimizer"):
             pipeline.prune_and_fit(tiny_model(), x, y, **common, end_step=bad)
 
 
