@@ -70,12 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(total), flush=True)
     if args.json:
         import datetime
-        import importlib.metadata as md
+
+        from helpers.versions import installed_versions  # the tested libraries, from the lock
 
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        versions = {name: md.version(name) for name in (
-            "tensorflow", "tf-keras", "tensorflow-model-optimization", "ai-edge-litert",
-            "ai-edge-quantizer")}
+        versions = installed_versions()
         args.json.write_text(json.dumps({
             "command": "python benchmarks/mnist_record.py --seeds "
                        + " ".join(map(str, args.seeds)),

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import importlib.metadata as md
 import json
 import math
 import sys
@@ -69,6 +68,7 @@ def run(out_dir: Path, verbose: int = 0) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     """Run the tutorial and write its figures with the date and versions to a JSON file."""
     from helpers import training
+    from helpers.versions import installed_versions
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
@@ -76,8 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--progress", action="store_true", help="show Keras' epoch lines")
     args = parser.parse_args(argv)
     results = run(args.out, verbose=2 if args.progress else 0)
-    versions = {name: md.version(name) for name in (
-        "tensorflow", "tf-keras", "tensorflow-model-optimization", "ai-edge-litert")}
+    versions = installed_versions()  # the tested libraries (helpers.versions.TESTED, from the lock)
     record = {"command": "python benchmarks/tfmot_tutorial.py",
               "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "seed": SEED, "quick_run": training.quick_run(), "versions": versions,

@@ -1,6 +1,6 @@
 """Student copies of the notebooks: solution regions replaced by a stub, outputs cleared.
 
-`python -m helpers.assignments notebooks/ --out student/` writes one student copy per notebook.
+`coursetools student notebooks/ --out student/` writes one student copy per notebook.
 In every code cell, each region from a `### BEGIN SOLUTION` line to its `### END SOLUTION` line
 becomes `# YOUR CODE HERE` and `raise NotImplementedError()` at the BEGIN line's indentation (the
 nbgrader convention), and each `### BEGIN HIDDEN TESTS` … `### END HIDDEN TESTS` region is removed
@@ -18,6 +18,9 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+
+from coursetools.paths import ROOT
+from coursetools.setup_cell import GITHUB_REPO, point_badges
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -99,8 +102,6 @@ def student_notebook(notebook: nbformat.NotebookNode, name: str = "notebook",
                      badge_path: str | None = None) -> nbformat.NotebookNode:
     """A student copy of `notebook`: code cells stripped of solutions, outputs cleared, and its
     Colab badge opening `badge_path` (the copy's own path in the repository) when given."""
-    from helpers.setup_cell import GITHUB_REPO, point_badges
-
     student = copy.deepcopy(notebook)
     student.metadata.pop("widgets", None)  # saved widget state is output too
     if badge_path and student.cells and student.cells[0].cell_type == "markdown":
@@ -161,8 +162,6 @@ def _is_notebook_entry(path: Path) -> bool:
 def badge_folder(out: Path) -> str:
     """The student copies' folder as the Colab badge names it: relative to the repository root
     when `out` lies inside it (e.g. 'student'), else just the folder's name."""
-    from helpers.setup_cell import ROOT
-
     resolved = Path(out).resolve()
     if resolved.is_relative_to(ROOT.resolve()):
         return resolved.relative_to(ROOT.resolve()).as_posix()
@@ -216,18 +215,17 @@ def count_regions(notebook: nbformat.NotebookNode) -> int:
                for cell in notebook.cells if cell.cell_type == "code")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: write student copies; exit 0 on success, 1 with a message on any error."""
-    parser = argparse.ArgumentParser(
-        prog="python -m helpers.assignments",
-        description="Write student copies of the notebooks: solutions replaced by "
-                    "`raise NotImplementedError()`, outputs cleared.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `coursetools student`."""
     parser.add_argument("source", help="a folder of notebooks (e.g. notebooks/) or one .ipynb file")
     parser.add_argument("--out", required=True,
                         help="folder for the student copies (e.g. student/)")
     parser.add_argument("--force", action="store_true",
                         help="replace an existing --out folder of notebooks entirely")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write student copies; exit 0 on success, 1 with a message on any error."""
     try:
         written = make_student_copies(args.source, args.out, force=args.force)
     except (MarkerError, OSError, ValueError) as error:
@@ -238,7 +236,3 @@ def main(argv: list[str] | None = None) -> int:
         regions = count_regions(nbformat.read(source_path, as_version=4))
         print(f"wrote {path} ({regions} solution region{'s' * (regions != 1)} replaced)")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,7 +1,7 @@
 """Grade submissions without nbgrader: put the instructor's check cells back (hidden tests included),
 run each submission to the end, and count the check cells that ran without an error.
 
-`python -m helpers.grading notebooks/ submissions/ --out graded/` grades every `*.ipynb` under
+`coursetools grade notebooks/ submissions/ --out graded/` grades every `*.ipynb` under
 `submissions/` (any folder depth, e.g. one folder per learner) against the notebook of the same name
 in `notebooks/`, writes the executed copies under `graded/` (same relative paths) and a
 `graded/scores.csv` with one row per submission and exercise. Check cells are matched by their
@@ -13,10 +13,11 @@ from __future__ import annotations
 import argparse
 import copy
 import csv
-import sys
 from pathlib import Path
 
 import nbformat
+
+from coursetools.cli import UsageError
 
 
 def _grade_id(cell) -> str | None:
@@ -67,22 +68,28 @@ def grade(submission_path: Path, source: nbformat.NotebookNode, out_path: Path,
     return check_results(notebook)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: grade every submission and write graded copies and scores.csv."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.grading", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `coursetools grade`."""
     parser.add_argument("source", type=Path, help="folder of the instructor's notebooks")
     parser.add_argument("submissions", type=Path, help="folder of the learners' notebooks")
     parser.add_argument("--out", type=Path, required=True, help="folder for graded copies")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
-    args = parser.parse_args(argv)
-    submissions = sorted(p for p in args.submissions.rglob("*.ipynb")
-                         if ".ipynb_checkpoints" not in p.parts)
-    if not submissions:
-        parser.error(f"no .ipynb files under {args.submissions}")
-    missing = sorted({p.name for p in submissions if not (args.source / p.name).is_file()})
+
+
+def submission_paths(source: Path, submissions: Path) -> list[Path]:
+    """Every notebook under `submissions`; UsageError when there is none, or one has no source."""
+    paths = sorted(p for p in submissions.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    if not paths:
+        raise UsageError(f"no .ipynb files under {submissions}")
+    missing = sorted({p.name for p in paths if not (source / p.name).is_file()})
     if missing:
-        parser.error(f"no instructor notebook in {args.source} for: {', '.join(missing)}")
+        raise UsageError(f"no instructor notebook in {source} for: {', '.join(missing)}")
+    return paths
+
+
+def run(args: argparse.Namespace) -> int:
+    """Grade every submission and write graded copies and scores.csv."""
+    submissions = submission_paths(args.source, args.submissions)
     sources = {name: nbformat.read(args.source / name, as_version=4)
                for name in {p.name for p in submissions}}
     rows = []
@@ -100,7 +107,3 @@ def main(argv: list[str] | None = None) -> int:
         writer.writerows(rows)
     print(f"scores: {args.out / 'scores.csv'}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

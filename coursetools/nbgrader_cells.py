@@ -3,8 +3,8 @@
 Every code cell with a solution region is an nbgrader *autograded answer*; the code cell after it
 (the `helpers.checks` call) is a locked *autograder tests* cell worth one point. The grade ids are
 derived from the exercise's function name (e.g. `01_dense_param_count`), so they stay stable when
-cells move. `python -m helpers.nbgrader_cells` writes the metadata into every notebook under
-notebooks/; `--check` only reports notebooks whose metadata differs (the test suite runs it).
+cells move. `coursetools nbgrader` writes the metadata into every notebook under notebooks/;
+`--check` only reports notebooks whose metadata differs (the test suite runs it).
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.assignments import solution_regions
+from coursetools.assignments import solution_regions
+from coursetools.paths import NOTEBOOK_DIR
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_DIR = ROOT / "notebooks"
 POINTS_PER_EXERCISE = 1
 
 
@@ -84,21 +83,18 @@ def sync(notebook_dir: Path = NOTEBOOK_DIR, check_only: bool = False,
     return differing
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: write nbgrader metadata into every notebook, or --check that it matches."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.nbgrader_cells", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `coursetools nbgrader`."""
     parser.add_argument("--check", action="store_true", help="report differences, change nothing")
     parser.add_argument("notebooks", nargs="*", type=Path,
                         help="only these notebooks (default: every notebook in notebooks/)")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write nbgrader metadata into every notebook, or --check that it matches."""
     differing = sync(check_only=args.check, paths=args.notebooks or None)
     for path in differing:
         print(f"{'differs' if args.check else 'updated'}: {path}")
     if not differing:
         print("every exercise cell carries its nbgrader metadata")
     return 1 if args.check and differing else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,36 +1,48 @@
 """The setup cell shared by every notebook, and the repository the Colab badges point at.
 
-`python -m helpers.setup_cell` writes the setup cell and the Colab badge into every notebook under
+`coursetools setup-cell` writes the setup cell and the Colab badge into every notebook under
 notebooks/ and the badges into README.md; `--check` only reports what differs (the test suite runs
-the same check). A fork runs `python -m helpers.setup_cell --repo OWNER/NAME` once: it records the
-new repository below and rewrites every setup cell, badge and link to the old one.
+the same check). A fork runs `coursetools setup-cell --repo OWNER/NAME` once: it records the new
+repository in pyproject.toml (`[tool.coursetools] github-repo`) and rewrites every setup cell,
+badge and link to the old one.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import tomllib
 from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_DIR = ROOT / "notebooks"
-README = ROOT / "README.md"
-# The public repository the course is served from: the Colab badges and the setup cell use it.
-# Change it with `python -m helpers.setup_cell --repo OWNER/NAME`, which rewrites this line too.
-GITHUB_REPO = "model-optimization-in-practice/course"
+from coursetools.cli import UsageError
+from coursetools.paths import NOTEBOOK_DIR, PYPROJECT, README, ROOT
+from helpers.versions import TESTED
+
 REPO_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*"
+REPO_LINE = re.compile(r'^github-repo = "(.*)"$', re.MULTILINE)  # in [tool.coursetools]
 MARKER = "# Setup cell (the same in every notebook"
-# What the setup cell installs on Colab beside Colab's own TensorFlow: the versions the course was
-# tested with (helpers.versions.TESTED and requirements.txt hold the same pins).
-COLAB_PACKAGES = ["tensorflow-model-optimization==0.8.1", "ai-edge-litert==2.3.0",
-                  "ai-edge-quantizer==0.10.0", "optuna>=4.0,<6", "keras>=3.15.1"]
+# What the setup cell installs on Colab beside Colab's own TensorFlow (and a tf-keras that matches
+# it): the tested versions, from helpers.versions.TESTED, which `coursetools pins` generates from
+# requirements.txt. Keras may be newer than the tested one: Colab's TensorFlow may need it.
+COLAB_SPECIFIERS = {"tensorflow-model-optimization": "==", "ai-edge-litert": "==",
+                    "ai-edge-quantizer": "==", "optuna": "==", "keras": ">="}
 
 
-def repo_url(repo: str = GITHUB_REPO) -> str:
-    """The https clone URL of a GitHub repository named OWNER/NAME."""
-    return f"https://github.com/{validate_repo(repo)}.git"
+def recorded_repo(pyproject: Path = PYPROJECT) -> str:
+    """The GitHub repository recorded in pyproject.toml's `[tool.coursetools] github-repo`."""
+    try:
+        table = tomllib.loads(Path(pyproject).read_text(encoding="utf-8"))["tool"]["coursetools"]
+        return validate_repo(table["github-repo"])
+    except (OSError, KeyError) as error:
+        raise ValueError(f"{pyproject} must record the course's repository as github-repo = "
+                         f'"OWNER/NAME" under [tool.coursetools] ({error!r})') from None
+
+
+def colab_packages(tested: dict[str, str] = TESTED) -> list[str]:
+    """The requirement strings the setup cell installs on Colab, from the tested versions."""
+    return [f"{name}{operator}{tested[name]}" for name, operator in COLAB_SPECIFIERS.items()]
 
 
 def validate_repo(repo: str) -> str:
@@ -41,11 +53,22 @@ def validate_repo(repo: str) -> str:
     return repo
 
 
+# The public repository the course is served from: the Colab badges and the setup cell use it.
+# Change it with `coursetools setup-cell --repo OWNER/NAME`, which rewrites pyproject.toml's line.
+GITHUB_REPO = recorded_repo()
+COLAB_PACKAGES = colab_packages()
+
+
+def repo_url(repo: str = GITHUB_REPO) -> str:
+    """The https clone URL of a GitHub repository named OWNER/NAME."""
+    return f"https://github.com/{validate_repo(repo)}.git"
+
+
 def setup_cell_source(repo: str = GITHUB_REPO) -> str:
     """The text of the shared setup cell for a course served from `repo`."""
     packages = ",\n                    ".join(
         ", ".join(f'"{p}"' for p in COLAB_PACKAGES[i:i + 3]) for i in range(0, len(COLAB_PACKAGES), 3))
-    return f'''{MARKER}; edit helpers/setup_cell.py, not this copy).
+    return f'''{MARKER}; edit coursetools/setup_cell.py, not this copy).
 # On Google Colab it installs what Colab lacks and fetches the course; elsewhere it does nothing.
 import importlib.metadata, importlib.util, os, subprocess, sys
 
@@ -136,43 +159,40 @@ def sync(notebook_dir: Path = NOTEBOOK_DIR, check_only: bool = False, repo: str 
     return differing
 
 
-def set_repo(repo: str, module_file: Path = Path(__file__)) -> None:
-    """Record `repo` as GITHUB_REPO in this module's source file (the one place it is kept)."""
+def set_repo(repo: str, pyproject: Path = PYPROJECT) -> None:
+    """Record `repo` in pyproject.toml's `[tool.coursetools] github-repo` line (the one place it is kept)."""
     validate_repo(repo)
-    source = Path(module_file).read_text(encoding="utf-8")
-    new, count = re.subn(r'^GITHUB_REPO = ".*"$', f'GITHUB_REPO = "{repo}"', source, flags=re.MULTILINE)
+    text = Path(pyproject).read_text(encoding="utf-8")
+    new, count = REPO_LINE.subn(f'github-repo = "{repo}"', text)
     if count != 1:
-        raise ValueError(f"{module_file} must have exactly one GITHUB_REPO line, found {count}")
-    Path(module_file).write_text(new, encoding="utf-8")
+        raise ValueError(f"{pyproject} must have exactly one github-repo line, found {count}")
+    Path(pyproject).write_text(new, encoding="utf-8")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: sync setup cells and badges, --check them, or --repo OWNER/NAME for a fork."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.setup_cell", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `coursetools setup-cell`."""
     parser.add_argument("--check", action="store_true", help="report differences, change nothing")
     parser.add_argument("--repo", metavar="OWNER/NAME",
                         help="serve the course from this GitHub repository (a fork)")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Sync setup cells and badges, --check them, or --repo OWNER/NAME for a fork."""
     if args.check and args.repo:
-        parser.error("--check and --repo do not go together: --check compares with the repository "
-                     "recorded in helpers/setup_cell.py")
+        raise UsageError("--check and --repo do not go together: --check compares with the "
+                         "repository recorded in pyproject.toml")
     repo = GITHUB_REPO
     if args.repo:
         try:
             repo = validate_repo(args.repo)
         except ValueError as error:
-            parser.error(str(error))
+            raise UsageError(str(error)) from None
     differing = sync(check_only=args.check, repo=repo)
     if args.repo and repo != GITHUB_REPO:
         set_repo(repo)
-        print(f"recorded {repo} in helpers/setup_cell.py (was {GITHUB_REPO})")
+        print(f"recorded {repo} in pyproject.toml (was {GITHUB_REPO})")
     for path in differing:
         print(f"{'differs' if args.check else 'updated'}: {path.relative_to(ROOT)}")
     if not differing:
         print(f"every setup cell and Colab badge points at {repo}")
     return 1 if args.check and differing else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

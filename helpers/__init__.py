@@ -46,10 +46,11 @@ def output_dir(notebook: str) -> Path:
     return path
 
 
+# What the notebooks import. The instructors' tools (student copies, grading, nbgrader metadata, the
+# setup cell) are the separate package coursetools, which imports helpers, never the other way.
 _SUBMODULES = {
-    "assignments", "checks", "data", "deploy", "metrics", "models", "pipeline", "tflite_anatomy",
-    "nbgrader_cells", "plots", "pruning", "quantization", "quiet", "search", "setup_cell", "training", "versions",
-    "keras3_pruning", "litert_quantizer",
+    "checks", "data", "deploy", "keras3_pruning", "litert_quantizer", "masks", "metrics", "models", "pipeline",
+    "plots", "pruning", "quantization", "quiet", "search", "tflite_anatomy", "training", "versions",
 }
 
 __all__ = sorted(_SUBMODULES | {"keras", "tf", "ROOT", "OUTPUT_DIR", "output_dir"})

@@ -16,11 +16,10 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 import helpers
-from helpers import assignments
-from helpers.assignments import BEGIN, END, STUB, MarkerError
+from coursetools import assignments
+from coursetools.assignments import BEGIN, END, STUB, MarkerError
+from coursetools.paths import NOTEBOOK_DIR
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))  # other notebooks may appear: discover them
 
 
@@ -197,7 +196,7 @@ def test_a_single_notebook_can_be_converted(source_dir, tmp_path):
 # --- command line --------------------------------------------------------------------------------
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "helpers.assignments", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "coursetools", "student", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -266,7 +265,7 @@ def stripped_code_lines(notebook) -> list[str]:
 def student_copies(tmp_path_factory) -> Path:
     """Student copies of all the course's notebooks, made once by the command line."""
     out = tmp_path_factory.mktemp("copies") / "student"
-    done = subprocess.run([sys.executable, "-m", "helpers.assignments", str(NOTEBOOK_DIR),
+    done = subprocess.run([sys.executable, "-m", "coursetools", "student", str(NOTEBOOK_DIR),
                            "--out", str(out)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return out

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import setup_cell
-
-ROOT = Path(__file__).resolve().parent.parent
+from coursetools import setup_cell
+from helpers import ROOT
 
 # Runs in a fresh interpreter (clean sys.modules and sys.path); the cell's text comes in argv.
 SIMULATION = r'''
@@ -102,6 +101,7 @@ def test_setup_cell_fetches_the_course_on_colab(course_remote, tmp_path):
 def test_setup_cell_keeps_colabs_tensorflow_and_names_the_repository_once():
     cell = setup_cell.SETUP_CELL
     assert "tensorflow-model-optimization==0.8.1" in cell and "ai-edge-litert" in cell
+    assert all(f'"{package}"' in cell for package in setup_cell.COLAB_PACKAGES)
     assert 'f"tf-keras~={tf_minor}.0"' in cell, "tf-keras must match Colab's TensorFlow"
     install = re.search(r'"pip", "install"(.*?)check=True', cell, re.DOTALL).group(1)
     assert '"tensorflow"' not in install and "--upgrade" not in install, "never reinstall TF"

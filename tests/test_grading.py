@@ -1,4 +1,4 @@
-"""Grading without nbgrader (helpers.grading): the instructor's check cells, hidden tests included,
+"""Grading without nbgrader (`coursetools grade`): the instructor's check cells, hidden tests included,
 replace whatever the learner left there, so a submission tuned to the public check, or one whose
 check cell was edited or deleted, is graded on the real tests."""
 
@@ -9,7 +9,7 @@ import csv
 import nbformat
 import pytest
 
-from helpers import assignments, grading
+from coursetools import assignments, cli, grading
 
 ANSWER = {"grade": False, "grade_id": "09_double", "locked": False, "schema_version": 3,
           "solution": True, "task": False}
@@ -65,7 +65,7 @@ def test_cli_grades_each_submission_on_the_real_tests(tmp_path, capsys):
     for name, (submission, _) in SUBMISSIONS.items():
         (submitted / name).mkdir(parents=True)
         nbformat.write(submission, submitted / name / "09_double.ipynb")
-    assert grading.main([str(source_dir), str(submitted), "--out", str(out), "--timeout", "60"]) == 0
+    assert cli.main(["grade", str(source_dir), str(submitted), "--out", str(out), "--timeout", "60"]) == 0
     with open(out / "scores.csv") as file:
         scores = {row["submission"].split("/")[0]: float(row["points"]) for row in csv.DictReader(file)}
     assert scores == {name: points for name, (_, points) in SUBMISSIONS.items()}
@@ -74,10 +74,11 @@ def test_cli_grades_each_submission_on_the_real_tests(tmp_path, capsys):
     assert "[5/5]" in capsys.readouterr().out
 
 
-def test_cli_refuses_a_submission_without_an_instructor_notebook(tmp_path):
+def test_cli_refuses_a_submission_without_an_instructor_notebook(tmp_path, capsys):
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "sub").mkdir()
     nbformat.write(notebook(SOLVED, None), tmp_path / "sub" / "99_other.ipynb")
     with pytest.raises(SystemExit) as info:
-        grading.main([str(tmp_path / "notebooks"), str(tmp_path / "sub"), "--out", str(tmp_path / "o")])
+        cli.main(["grade", str(tmp_path / "notebooks"), str(tmp_path / "sub"), "--out", str(tmp_path / "o")])
     assert info.value.code == 2
+    assert "no instructor notebook" in capsys.readouterr().err and not (tmp_path / "o").exists()

@@ -163,7 +163,8 @@ def test_record_spread_gives_min_mean_max_per_model():
 
 
 def test_results_table_is_generated_from_the_result_files(tmp_path):
-    table = _load_script("results_table")
+    from coursetools import results as table
+
     summary = {"quick_run": False, "final_model": "final_model.tflite", "stages": [
         {"stage": "float", "file": "a.tflite", "accuracy": 0.98, "bytes": 50_000,
          "gzipped_bytes": 45_000},
@@ -185,8 +186,9 @@ def test_results_table_is_generated_from_the_result_files(tmp_path):
 
 
 def test_readme_results_table_is_up_to_date():
-    table = _load_script("results_table")
-    assert table.main(["--check"]) == 0, "run `python benchmarks/results_table.py`"
+    from coursetools import cli
+
+    assert cli.main(["results", "--check"]) == 0, "run `coursetools results`"
 
 
 def test_committed_benchmark_results_meet_the_floor():

@@ -1,6 +1,6 @@
 """The notebooks work with the real nbgrader (the instructors' tool): every exercise carries nbgrader's
 metadata, `nbgrader generate_assignment` accepts every notebook, and its release versions hold
-exactly the student code cells that `helpers.assignments` makes without nbgrader. The heavy test
+exactly the student code cells that `coursetools student` makes without nbgrader. The heavy test
 (`pytest tests -m nbgrader`) grades three submissions of every notebook with `nbgrader autograde`:
 the solutions earn every point, the untouched release none, and one wrong answer loses only its own
 exercise's point."""
@@ -18,14 +18,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import assignments, nbgrader_cells
+from coursetools import assignments, nbgrader_cells
+from coursetools.paths import NOTEBOOK_DIR, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 
 
 def test_every_notebook_carries_its_nbgrader_metadata():
-    assert nbgrader_cells.sync(check_only=True) == [], "run `python -m helpers.nbgrader_cells`"
+    assert nbgrader_cells.sync(check_only=True) == [], "run `coursetools nbgrader`"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

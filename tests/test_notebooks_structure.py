@@ -8,9 +8,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import setup_cell
+from coursetools import setup_cell
+from coursetools.paths import NOTEBOOK_DIR
+from helpers import ROOT
 
-NOTEBOOKS = sorted(setup_cell.NOTEBOOK_DIR.glob("*.ipynb"))
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 
 
 def test_there_are_notebooks():
@@ -26,7 +28,7 @@ def test_notebook_conventions(path: Path):
     assert "## What you will learn" in first.source
     index = setup_cell.setup_cell_index(notebook)
     assert notebook.cells[index].source == setup_cell.SETUP_CELL, (
-        f"{path.name}'s setup cell differs: run `python -m helpers.setup_cell`")
+        f"{path.name}'s setup cell differs: run `coursetools setup-cell`")
     code = [c for c in notebook.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code), "commit without outputs"
     text = "\n".join(c.source for c in notebook.cells)
@@ -53,6 +55,12 @@ def test_sync_rewrites_a_drifted_copy(tmp_path):
     assert setup_cell.sync(tmp_path, check_only=True) == [tmp_path / source.name]
     assert setup_cell.sync(tmp_path) == [tmp_path / source.name]
     assert setup_cell.sync(tmp_path, check_only=True) == []
+
+
+def test_the_setup_cell_says_where_to_edit_it():
+    first_line = setup_cell.SETUP_CELL.splitlines()[0]
+    assert "edit coursetools/setup_cell.py, not this copy" in first_line
+    assert (ROOT / "coursetools" / "setup_cell.py").is_file(), "the path the cell names exists"
 
 
 def test_setup_cell_is_silent_outside_colab(capsys):
@@ -90,7 +98,7 @@ def test_every_taught_in_reference_names_a_real_section():
     headings = {path.name[:2]: nbformat.read(path, as_version=4) for path in NOTEBOOKS}
     headings = {n: "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
                 for n, nb in headings.items()}
-    helpers_dir = setup_cell.NOTEBOOK_DIR.parent / "helpers"
+    helpers_dir = ROOT / "helpers"
     references = [(path.name, m) for path in sorted(helpers_dir.rglob("*.py"))
                   for m in re.finditer(r"Taught in notebook (\d\d), §(\d+)", path.read_text())]
     assert len(references) >= 10

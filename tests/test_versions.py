@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import versions
-
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT, versions
 
 
 def test_tested_versions_are_the_ones_requirements_txt_pins():
