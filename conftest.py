@@ -9,13 +9,11 @@ from __future__ import annotations
 import re
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
 import helpers  # noqa: F401  (sets TF_USE_LEGACY_KERAS before any test imports TensorFlow)
 
-ROOT = Path(__file__).resolve().parent
 # Seconds each notebook may take from a clean kernel on the course's reference machine (2 CPU cores).
 NOTEBOOK_BUDGET_S = {
     "01_background.ipynb": 120,
@@ -43,6 +41,7 @@ HEAVY_MARKERS = {
     "standalone": "a notebook alone in a fresh output folder, nothing run before it",
     "benchmark": "a benchmark command run end to end",
     "nbgrader": "nbgrader autograde on three submissions of every notebook",
+    "packaging": "pip install -e . (no extras) into a fresh virtual environment",
 }
 
 
