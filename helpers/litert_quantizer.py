@@ -79,6 +79,9 @@ def signature_input(model: TFLiteModel) -> tuple[str, str]:
     """(signature key, input name) of a single-input .tflite model: what calibration data needs."""
     with quiet():
         signatures = make_interpreter(model).get_signature_list()
+    if not signatures:
+        raise ValueError("model has no signature (tflite_anatomy.strip_names removes them with "
+                         "the names): quantize or calibrate the file before stripping it")
     if len(signatures) != 1:
         raise ValueError(f"model must have exactly one signature, got {sorted(signatures)}")
     key, signature = next(iter(signatures.items()))

@@ -231,3 +231,75 @@ def test_kernel_sparsity_validates_its_arguments():
     model = small_model()
     with pytest.raises(ValueError, match="no layer named 'nope'"):
         k3p.kernel_sparsity(model, ["nope"])
+
+
+# --- no legacy Keras on the Keras 3 path ----------------------------------------------------
+
+# Refuses to load tf_keras (finding it still works: TensorFlow asks where it is), then runs
+# notebook 06's path with the course's helpers: prune, export, quantize, read back.
+_KERAS3_PATH_WITHOUT_TF_KERAS = """
+import importlib.abc, importlib.machinery, json, sys, tempfile
+from pathlib import Path
+
+class Refuse(importlib.abc.Loader):
+    def create_module(self, spec):
+        raise ModuleNotFoundError(f"{spec.name} is refused in this test")
+
+    def exec_module(self, module):
+        raise AssertionError("unreachable")
+
+class RefuseTfKeras(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] != "tf_keras":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None:
+            spec.loader = Refuse()
+        return spec
+
+sys.meta_path.insert(0, RefuseTfKeras())
+import helpers
+from helpers import keras3_pruning, litert_quantizer, metrics, tflite_anatomy, training
+import keras
+import numpy as np
+from ai_edge_quantizer import recipe
+
+keras.utils.set_random_seed(0)
+model = keras.Sequential([keras.layers.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, name="conv"),
+                          keras.layers.Flatten(), keras.layers.Dense(3, name="out")])
+model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+x = training.as_float(np.random.default_rng(0).integers(0, 256, (32, 8, 8, 1), dtype=np.uint8))
+pruning = keras3_pruning.GradualMagnitudePruning(["conv", "out"], 0.5, end_step=4, frequency=1)
+model.fit(x, np.arange(32) % 3, epochs=2, batch_size=8, verbose=0, callbacks=[pruning])
+path = litert_quantizer.export_litert(model, Path(tempfile.mkdtemp()) / "m.tflite")
+quantized = litert_quantizer.quantize(path, recipe.dynamic_wi8_afp32())
+kernels = [row["zeros"] for row in litert_quantizer.weight_tensors(quantized)
+           if row["part"] == "weights"]
+print(json.dumps({"zeros": kernels, "gzipped": metrics.gzipped_size(quantized),
+                  "weights": tflite_anatomy.tensor_bytes(quantized)["weights"],
+                  "loaded": sorted(m for m in sys.modules
+                                   if m.split(".")[0] == "tf_keras" or m == "helpers.pruning")}))
+"""
+
+
+def test_the_keras3_path_runs_with_tf_keras_refused():
+    """Notebook 06's helpers (keras3_pruning, litert_quantizer, tflite_anatomy, metrics,
+    training) load no tf_keras: they prune, export, quantize and read back with it refused.
+
+    A plain `'tf_keras' not in sys.modules` after `import keras` cannot hold in the course's
+    setting: with TF_USE_LEGACY_KERAS=1 (set by `import helpers`, for TFMOT), TensorFlow 2.21's
+    own `__init__` imports `tf_keras.src.optimizers`, and Keras 3's TensorFlow backend imports
+    TensorFlow. So the test refuses tf_keras, which TensorFlow tolerates and our code must."""
+    import json
+    import subprocess
+    import sys
+
+    import helpers
+
+    done = subprocess.run([sys.executable, "-c", _KERAS3_PATH_WITHOUT_TF_KERAS],
+                          capture_output=True, text=True, timeout=600, cwd=helpers.ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["loaded"] == []
+    assert report["zeros"] and all(z >= 0.5 for z in report["zeros"]), report
+    assert report["weights"] == 4 * 9 + 3 * 144 and report["gzipped"] > 0
