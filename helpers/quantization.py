@@ -340,7 +340,7 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
 
     `real` must be finite and >= 0; 0 gives (0, 0). m0 is the 32-bit fixed-point significand
     (round half away from zero, as `std::round`), shift the power-of-two exponent; multipliers
-    below 2^-31 underflow to (0, 0) as in TFLite.
+    below 2^-32 (shift < -31) underflow to (0, 0) as in TFLite.
 
     Taught in notebook 03, §10.
     """
