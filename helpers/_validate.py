@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+from pathlib import Path
 
 
 class ArgumentTypeError(TypeError, ValueError):
@@ -73,3 +75,11 @@ def number(name: str, value: object, low: float | None = None, high: float | Non
 def fraction(name: str, value: object, hint: str = "") -> float:
     """Return `value` as a float in [0, 1) (a split, a rate, a sparsity), or raise naming `name`."""
     return number(name, value, 0.0, 1.0, high_open=True, hint=hint)
+
+
+def path_with_suffix(name: str, path: str | os.PathLike, suffix: str) -> Path:
+    """Return `path` as a Path, or raise a ValueError naming `name` unless it ends in `suffix`."""
+    path = Path(path)
+    if path.suffix != suffix:
+        raise ValueError(f"{name} must end in {suffix}, got {str(path)!r}")
+    return path

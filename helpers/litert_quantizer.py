@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from helpers._validate import integer, positive_int
+from helpers._validate import integer, path_with_suffix, positive_int
 from helpers.deploy import TFLiteModel, make_interpreter, read_tflite
 from helpers.quiet import native_stderr
 from helpers.training import as_float
@@ -57,6 +57,8 @@ def export_litert(model: keras.Model, path: str | os.PathLike, batch_size: int =
 
     The input signature gets a fixed batch size (default 1, what a device runs), which also
     spares the file the shape-computing operators a dynamic batch axis needs.
+
+    Taught in notebook 06, §4.
     """
     import keras
 
@@ -64,9 +66,7 @@ def export_litert(model: keras.Model, path: str | os.PathLike, batch_size: int =
         raise TypeError(f"model must be a Keras 3 model (`import keras`), got "
                         f"{type(model).__module__}.{type(model).__name__}")
     batch_size = positive_int("batch_size", batch_size)
-    path = Path(path)
-    if path.suffix != ".tflite":
-        raise ValueError(f"path must end in .tflite, got {str(path)!r}")
+    path = path_with_suffix("path", path, ".tflite")
     path.parent.mkdir(parents=True, exist_ok=True)
     spec = keras.InputSpec(shape=(batch_size, *model.inputs[0].shape[1:]),
                            dtype=model.inputs[0].dtype)
@@ -104,6 +104,8 @@ def quantize(model: TFLiteModel, recipe, calibration_images: np.ndarray | None =
 
     Recipes that quantize activations (static a8w8, a16w8) need `calibration_images`: a few
     hundred *training* images; the others ignore them.
+
+    Taught in notebook 06, §5 (5.1).
     """
     from ai_edge_quantizer import quantizer
 
@@ -130,6 +132,8 @@ def weight_tensors(model: TFLiteModel, min_elements: int = 16) -> list[dict]:
 
     Only tensors with at least `min_elements` values are listed (skips shape constants). The
     type is the one in the file, in lower case, e.g. "int4" for two weights packed per byte.
+
+    Taught in notebook 06, §5 (5.1).
     """
     from helpers.tflite_anatomy import tensor_values
 

@@ -9,8 +9,10 @@ import numpy as np
 from helpers._validate import fraction, integer
 
 
-def as_weights(weights, name: str = "weights") -> np.ndarray:
-    """Return `weights` as a non-empty real NumPy array, or raise an error naming `name`."""
+def as_weights(weights, name: str = "weights", ndim: int | None = None,
+               layout: str = "") -> np.ndarray:
+    """Return `weights` as a non-empty real NumPy array (with `ndim` dimensions, laid out as
+    `layout` says, when given), or raise an error naming `name`."""
     array = np.asarray(weights)
     if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer)
                                    or np.issubdtype(array.dtype, np.floating)):
@@ -20,6 +22,8 @@ def as_weights(weights, name: str = "weights") -> np.ndarray:
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
     if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite, got NaN or infinity")
+    if ndim is not None and array.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D {layout}, got shape {array.shape}")
     return array
 
 
@@ -106,9 +110,13 @@ def global_magnitude_masks(weights_list, sparsity: float) -> list[np.ndarray]:
     return [part.reshape(a.shape) for part, a in zip(np.split(keep, splits), arrays, strict=True)]
 
 
-def _validate_nm(n: int, m: int) -> None:
+def _validate_nm(array: np.ndarray, n: int, m: int) -> None:
+    """Raise unless 0 <= n <= m and the input axis (axis 0) of `array` splits into groups of m."""
     m = integer("m", m, low=1, hint="the group size")
     integer("n", n, 0, m, hint="nonzeros kept per group, at most m")
+    if array.shape[0] % m:
+        raise ValueError(f"the input axis (axis 0) of weights has length {array.shape[0]}, which "
+                         f"is not divisible by m={m}; pad it or pick m dividing {array.shape[0]}")
 
 
 def nm_mask(weights, n: int = 2, m: int = 4) -> np.ndarray:
@@ -121,11 +129,7 @@ def nm_mask(weights, n: int = 2, m: int = 4) -> np.ndarray:
     Taught in notebook 02, §3 (Exercise 2.3).
     """
     array = as_weights(weights)
-    _validate_nm(n, m)
-    if array.shape[0] % m:
-        raise ValueError(f"the input axis (axis 0) of weights has length {array.shape[0]}, "
-                         "which is "
-                         f"not divisible by m={m}; pad it or pick m dividing {array.shape[0]}")
+    _validate_nm(array, n, m)
     groups = np.abs(array).reshape(array.shape[0] // m, m, -1)  # (groups, m, everything else)
     order = np.argsort(-groups, axis=1, kind="stable")  # largest first, ties to the lower index
     ranks = np.argsort(order, axis=1, kind="stable")
@@ -138,8 +142,5 @@ def satisfies_nm(weights, n: int = 2, m: int = 4) -> bool:
     Taught in notebook 02, §3.
     """
     array = as_weights(weights)
-    _validate_nm(n, m)
-    if array.shape[0] % m:
-        raise ValueError(f"the input axis (axis 0) of weights has length {array.shape[0]}, "
-                         f"not divisible by m={m}")
+    _validate_nm(array, n, m)
     return bool(((array.reshape(array.shape[0] // m, m, -1) != 0).sum(axis=1) <= n).all())

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers._validate import integer, positive_int
+from helpers._validate import integer, path_with_suffix, positive_int
 from helpers.deploy import TFLiteModel, make_interpreter, prepare_input, tflite_predict
 from helpers.training import as_float
 
@@ -57,13 +57,14 @@ def total_sparsity(model) -> float:
 
 
 def save_keras_model(model, path: str | os.PathLike) -> Path:
-    """Save a Keras model as HDF5 without optimizer state (as TFMOT's tutorials do); return path."""
+    """Save a Keras model as HDF5 without optimizer state (as TFMOT's tutorials do); return path.
+
+    Taught in notebook 01, §6.
+    """
     _require_model(model)
     from helpers import keras
 
-    path = Path(path)
-    if path.suffix != ".h5":
-        raise ValueError(f"path must end in .h5, got {str(path)!r}")
+    path = path_with_suffix("path", path, ".h5")
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():  # HDF5 is "legacy" but is what TFMOT's tutorials measure
         warnings.simplefilter("ignore", UserWarning)

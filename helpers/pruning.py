@@ -23,10 +23,7 @@ from helpers.masks import (  # noqa: F401  (the notebooks and tests call them fr
 # --- neuron (structured) pruning --------------------------------------------------------------
 
 def _activations(activations) -> np.ndarray:
-    array = as_weights(activations, "activations")
-    if array.ndim != 2:
-        raise ValueError(f"activations must be 2-D (samples, units), got shape {array.shape}")
-    return array
+    return as_weights(activations, "activations", 2, "(samples, units)")
 
 
 def mean_activation(activations) -> np.ndarray:
@@ -53,9 +50,7 @@ def weight_norm_scores(kernel, order: int = 2) -> np.ndarray:
 
     Taught in notebook 02, §5.
     """
-    array = as_weights(kernel, "kernel")
-    if array.ndim != 2:
-        raise ValueError(f"kernel must be 2-D (inputs, units), got shape {array.shape}")
+    array = as_weights(kernel, "kernel", 2, "(inputs, units)")
     if order not in (1, 2):
         raise ValueError(f"order must be 1 or 2, got {order!r}")
     return np.linalg.norm(array.astype(np.float64), ord=order, axis=0)
@@ -69,9 +64,7 @@ def units_to_keep(scores, n_remove: int) -> np.ndarray:
 
     Taught in notebook 02, §5.
     """
-    scores = as_weights(scores, "scores")
-    if scores.ndim != 1:
-        raise ValueError(f"scores must be 1-D (one per unit), got shape {scores.shape}")
+    scores = as_weights(scores, "scores", 1, "(one per unit)")
     n_remove = integer("n_remove", n_remove, 0, scores.size - 1, hint="at least one unit must stay")
     removed = np.argsort(scores, kind="stable")[:n_remove]
     return np.setdiff1d(np.arange(scores.size), removed)
@@ -149,10 +142,7 @@ def filter_l1_norms(kernel) -> np.ndarray:
 
     Taught in notebook 02, §9.
     """
-    array = as_weights(kernel, "kernel")
-    if array.ndim != 4:
-        raise ValueError(f"kernel must be 4-D (kh, kw, in_channels, filters), "
-                         f"got shape {array.shape}")
+    array = as_weights(kernel, "kernel", 4, "(kh, kw, in_channels, filters)")
     return np.abs(array.astype(np.float64)).sum(axis=(0, 1, 2))
 
 
@@ -260,7 +250,10 @@ def apply_masks(model, masks: dict) -> None:
 
 
 class KeepMasks(keras.callbacks.Callback):
-    """Keras callback that re-applies pruning masks after every batch (masked fine-tuning)."""
+    """Keras callback that re-applies pruning masks after every batch (masked fine-tuning).
+
+    Taught in notebook 02, §4.
+    """
 
     def __init__(self, masks: dict):
         super().__init__()
