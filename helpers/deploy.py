@@ -38,6 +38,8 @@ def to_tflite(model, optimization: str | None = None, representative_images=None
     optimization: None (float32), "dynamic" (int8 weights, float activations), "float16"
     (float16 weights), or "int8" (full integer: int8 weights, activations, input and output;
     needs `representative_images`, e.g. a few hundred training images).
+
+    Taught in notebook 03, §7.
     """
     from helpers import tf
 
@@ -96,7 +98,10 @@ def make_interpreter(model: TFLiteModel, num_threads: int = 1):
 
 
 def prepare_input(images: np.ndarray, detail: dict) -> np.ndarray:
-    """Scale images to [0, 1] and, for an integer input tensor, quantize them with its parameters."""
+    """Scale images to [0, 1] and, for an integer input tensor, quantize them with its parameters.
+
+    Taught in notebook 04, §1.
+    """
     x = as_float(images)
     dtype = detail["dtype"]
     if np.issubdtype(dtype, np.integer):

@@ -7,7 +7,10 @@ from helpers._validate import fraction, integer, positive_int
 
 
 def build_mlp(hidden_units: int = 128, dropout: float = 0.2, name: str = "mlp") -> keras.Model:
-    """The article's MLP: Flatten -> Dense(hidden, relu) -> Dropout -> Dense(10) logits."""
+    """The article's MLP: Flatten -> Dense(hidden, relu) -> Dropout -> Dense(10) logits.
+
+    Taught in notebook 01, §4.
+    """
     positive_int("hidden_units", hidden_units)
     fraction("dropout", dropout)
     return keras.Sequential(
@@ -58,7 +61,10 @@ def build_project_cnn(f1: int = 16, f2: int = 32) -> keras.Model:
 
 def build_record_cnn(filters: tuple[int, int, int] = (8, 16, 32)) -> keras.Model:
     """Notebook 04's record design: three stages of conv 3x3 (same padding) + batch norm + ReLU
-    + max-pool 2x2 (28 -> 14 -> 7 -> 3 pixels), then Flatten and a linear classifier (logits)."""
+    + max-pool 2x2 (28 -> 14 -> 7 -> 3 pixels), then Flatten and a linear classifier (logits).
+
+    Taught in notebook 04, §3.
+    """
     if not isinstance(filters, tuple | list) or len(filters) != 3:
         raise ValueError(f"filters must be three channel counts, got {filters!r}")
     for i, value in enumerate(filters):
@@ -84,7 +90,10 @@ def train_article_mlp(x_train, y_train, verbose: int | str = 2):
     """Build and train the article's MLP the one way the course does everywhere
     (ARTICLE_MLP_TRAINING: Adam 0.001, 5 epochs at Keras' default batch of 32, the last 10% of
     the training images held out, seed 42; 1 epoch under COURSE_QUICK=1).
-    Returns (model, history)."""
+    Returns (model, history).
+
+    Taught in notebook 01, §5.
+    """
     from helpers import training
 
     settings = ARTICLE_MLP_TRAINING

@@ -39,7 +39,10 @@ def steps_per_epoch(n_examples: int, batch_size: int, validation_split: float = 
 
 def polynomial_schedule(final_sparsity: float, end_step: int, initial_sparsity: float = 0.0,
                         begin_step: int = 0, frequency: int = 100):
-    """TFMOT's PolynomialDecay: sparsity grows from initial to final between begin and end step."""
+    """TFMOT's PolynomialDecay: sparsity grows from initial to final between begin and end step.
+
+    Taught in notebook 04, §4 (4.1).
+    """
     number("final_sparsity", final_sparsity, 0, 1, low_open=True, high_open=True)
     number("initial_sparsity", initial_sparsity, 0, final_sparsity, hint="up to final_sparsity")
     begin_step = integer("begin_step", begin_step, low=0)
@@ -54,7 +57,10 @@ def prune_model(model, schedule, skip: tuple[str, ...] | list[str] = (),
                 per_layer: dict | None = None):
     """Return a copy of `model` with every Conv2D and Dense layer, except those named in `skip`,
     wrapped for magnitude pruning with `schedule` (or `per_layer[name]` where given).
-    Train it with the `UpdatePruningStep` callback."""
+    Train it with the `UpdatePruningStep` callback.
+
+    Taught in notebook 04, §4 (4.1).
+    """
     _check_model(model)
     per_layer = dict(per_layer or {})
     names = {layer.name for layer in model.layers}
@@ -203,7 +209,10 @@ def fit_cosine(model, x, y, epochs: int, learning_rate: float, batch_size: int =
                callbacks: list | None = None, alpha: float = 0.05, seed: int = 0,
                verbose: int = 2):
     """Compile `model` with Adam on a cosine-decaying rate (from `learning_rate` to `alpha` times
-    it over all steps) and logits cross-entropy, then fit it; return the History."""
+    it over all steps) and logits cross-entropy, then fit it; return the History.
+
+    Taught in notebook 04, §3.
+    """
     from helpers.training import as_float, compile_model
 
     positive_int("epochs", epochs)
@@ -228,7 +237,10 @@ def prune_and_fit(model, x, y, sparsity: float, epochs: int, learning_rate: floa
     """Prune a copy of `model` to `sparsity` while training it: the schedule reaches the final
     sparsity after `end_fraction` of the steps, or at optimizer step `end_step` when given (it
     then replaces `end_fraction`; notebook 04 passes the step of Exercise 4.1). Returns the
-    (still wrapped) pruned model."""
+    (still wrapped) pruned model.
+
+    Taught in notebook 04, §4 (4.1).
+    """
     number("end_fraction", end_fraction, 0, 1, low_open=True)
     n_fit = int(len(x) * (1.0 - validation_split))
     total = steps_per_epoch(n_fit, batch_size) * epochs
@@ -245,7 +257,10 @@ def prune_and_fit(model, x, y, sparsity: float, epochs: int, learning_rate: floa
 
 
 def strip_pruning(model):
-    """Remove the pruning wrappers (TFMOT's strip_pruning): plain layers with zeros in kernels."""
+    """Remove the pruning wrappers (TFMOT's strip_pruning): plain layers with zeros in kernels.
+
+    Taught in notebook 04, §4 (4.2).
+    """
     _check_model(model)
     return _tfmot().sparsity.keras.strip_pruning(model)
 
@@ -256,7 +271,10 @@ def pqat_and_fit(stripped, x, y, epochs: int, learning_rate: float, batch_size: 
     """Pruning-preserving quantization-aware training of a pruned, stripped model; returns it.
 
     `make_model(stripped)` builds the model to train (default `prune_preserving_qat`; notebook
-    04 passes the learner's function of Exercise 4.2)."""
+    04 passes the learner's function of Exercise 4.2).
+
+    Taught in notebook 04, §4 (4.3).
+    """
     _require_stripped(stripped, "stripped")
     if make_model is not None and not callable(make_model):
         raise TypeError(f"make_model must be a function of the stripped model, got "

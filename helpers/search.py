@@ -108,7 +108,10 @@ def compress(trial_params: dict, data: SearchData, cache_dir: str | os.PathLike,
 
 
 class CompressionObjective:
-    """Optuna objective: (validation accuracy, gzipped .tflite bytes) of one compressed CNN."""
+    """Optuna objective: (validation accuracy, gzipped .tflite bytes) of one compressed CNN.
+
+    Taught in notebook 05, §3.
+    """
 
     def __init__(self, data: SearchData, cache_dir: str | os.PathLike,
                  model_dir: str | os.PathLike | None = None):

@@ -57,7 +57,10 @@ def _operator_name(obj: schema.ModelT, op: schema.OperatorT) -> str:
 
 
 def operator_names(model: TFLiteModel) -> list[str]:
-    """The builtin name of every operator of the first subgraph, in execution order."""
+    """The builtin name of every operator of the first subgraph, in execution order.
+
+    Taught in notebook 04, §5.
+    """
     obj = read_model(model)
     return [_operator_name(obj, op) for op in obj.subgraphs[0].operators]
 

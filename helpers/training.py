@@ -75,6 +75,8 @@ def fit(
     """Compile `model` (Adam, logits cross-entropy, accuracy) and fit it, showing Keras' progress bar.
 
     Images are scaled to [0, 1] here if they arrive as uint8, so callers may pass raw MNIST.
+
+    Taught in notebook 01, §5.
     """
     positive_int("epochs", epochs)
     fraction("validation_split", validation_split)
@@ -88,7 +90,10 @@ def fit(
 
 
 def as_float(images: np.ndarray) -> np.ndarray:
-    """Return images as float32 in [0, 1]; uint8 input is divided by 255, float passes through."""
+    """Return images as float32 in [0, 1]; uint8 input is divided by 255, float passes through.
+
+    Taught in notebook 04, §1.
+    """
     images = np.asarray(images)
     if images.dtype == np.uint8:
         return images.astype(np.float32) / 255.0
