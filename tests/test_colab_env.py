@@ -22,10 +22,10 @@ import nbformat
 import pytest
 
 from conftest import noise_in_outputs
+from helpers import ROOT
 
 pytestmark = pytest.mark.colab_env
 
-ROOT = Path(__file__).resolve().parent.parent
 COLAB_TENSORFLOW = "tensorflow==2.20.0"  # one minor version behind the course's pin, as on Colab
 COLAB_PREINSTALLED = [COLAB_TENSORFLOW, "keras>=3.10", "ipykernel", "numpy", "matplotlib", "tqdm",
                       "ipywidgets"]

@@ -18,8 +18,7 @@ import nbformat
 import pytest
 
 from conftest import has_progress_bar, noise_in_outputs
-
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
 
 # Lines measured on a clean run before the course silenced them (issue 10).
 LIBRARY_LINES = [

@@ -6,15 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import optuna
 import pytest
 
-from helpers import data, search
+from helpers import ROOT, data, search
 
-ROOT = Path(__file__).resolve().parent.parent
 SMALL = ["--val-images", "300", "--fine-images", "300", "--base-images", "1500"]
 
 
