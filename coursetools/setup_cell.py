@@ -70,7 +70,11 @@ def setup_cell_source(repo: str = GITHUB_REPO) -> str:
         ", ".join(f'"{p}"' for p in COLAB_PACKAGES[i:i + 3]) for i in range(0, len(COLAB_PACKAGES), 3))
     return f'''{MARKER}; edit coursetools/setup_cell.py, not this copy).
 # On Google Colab it installs what Colab lacks and fetches the course; elsewhere it does nothing.
-import importlib.metadata, importlib.util, os, subprocess, sys
+import importlib.metadata
+import importlib.util
+import os
+import subprocess
+import sys
 
 if "google.colab" in sys.modules:
     COURSE_REPO = os.environ.get("COURSE_REPO", "{repo_url(repo)}")
