@@ -25,7 +25,7 @@ COMMANDS = {
     "results": ("coursetools.results", "regenerate (or --check) README.md's results table"),
     "pins": ("coursetools.pins", "generate (or --check) the version pins from requirements.txt"),
 }
-TOOLS_EXTRA = {"nbformat", "nbclient", "nbgrader"}  # what `pip install -e '.[tools]'` adds
+TOOLS_EXTRA = {"nbformat", "nbclient", "nbgrader", "packaging"}  # what `pip install -e '.[tools]'` adds
 
 
 class UsageError(Exception):
@@ -43,7 +43,7 @@ def load(command: str) -> ModuleType:
                          "pip install -e '.[tools]' (or pip install -r requirements.txt)") from None
 
 
-def build_parser(command: str | None = None) -> tuple[argparse.ArgumentParser, dict]:
+def build_parser(command: str | None = None) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     """The command's parser and its subparsers by name; only `command`'s arguments are loaded."""
     parser = argparse.ArgumentParser(
         prog="coursetools", description=coursetools.__doc__.splitlines()[0].replace("``", "`"),
@@ -69,4 +69,4 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return load(args.command).run(args)
     except UsageError as error:
-        subparsers[args.command].error(str(error))
+        subparsers[args.command].error(str(error))  # prints the usage, exits with status 2

@@ -115,6 +115,12 @@ def test_a_malformed_repo_is_refused_with_the_rule(course_copy, bad):
     assert _recorded(course_copy / "pyproject.toml") == [UPSTREAM], "nothing changed"
 
 
+def test_check_and_repo_together_are_refused(course_copy):
+    done = _tool(course_copy, "setup-cell", "--check", "--repo", "someone/fork")
+    assert done.returncode == 2 and "do not go together" in done.stderr
+    assert _recorded(course_copy / "pyproject.toml") == [UPSTREAM], "nothing changed"
+
+
 def test_student_copies_open_themselves_on_colab(course_copy):
     done = _tool(course_copy, "student", "notebooks", "--out", "student")
     assert done.returncode == 0, done.stderr
