@@ -233,19 +233,20 @@ def _drop_metadata(obj: schema.ModelT) -> None:
 def byte_breakdown(model: TFLiteModel) -> list[dict]:
     """Where the bytes of a .tflite go: one row per part of PARTS with "part", "bytes" (what
     removing that part from the file saves) and "share" of the file; "rest of the flatbuffer"
-    (tensor shapes and types, tables, offsets, alignment) is what the others leave.
+    (tensor shapes and types, tables, offsets, alignment) is what the others leave, so the rows
+    add up to the file's size.
 
-    Each part is measured by removing it and re-packing the flatbuffer, so the rows add up to
-    the re-packed size (LiteRT's reader drops empty buffers, so that can be a little less than
-    the file's size). Taught in notebook 04, §5."""
+    Each part is measured by removing it and re-packing the flatbuffer. (LiteRT's reader also
+    drops the converter's empty buffers; what they took counts as rest of the flatbuffer.)
+    Taught in notebook 04, §5."""
     data = read_tflite(model)
     parsed = read_model(data)
-    total = len(_pack(parsed))
+    repacked = len(_pack(parsed))
 
     def without(change) -> int:
         obj = read_model(data)
         change(obj)
-        return total - len(_pack(obj))
+        return repacked - len(_pack(obj))
 
     saved = {part: without(_drop_buffers(indices))
              for part, indices in _constant_buffers(parsed).items()}
@@ -253,5 +254,6 @@ def byte_breakdown(model: TFLiteModel) -> list[dict]:
     saved["tensor names"] = without(flatbuffer_utils.strip_strings)
     saved["operators"] = without(_drop_operators)
     saved["metadata"] = without(_drop_metadata)
-    saved["rest of the flatbuffer"] = total - sum(saved.values())
-    return [{"part": part, "bytes": saved[part], "share": saved[part] / total} for part in PARTS]
+    saved["rest of the flatbuffer"] = len(data) - sum(saved.values())
+    return [{"part": part, "bytes": saved[part], "share": saved[part] / len(data)}
+            for part in PARTS]
