@@ -286,3 +286,89 @@ def test_no_solution_line_appears_before_its_exercise(path):
             for i, text in earlier:
                 assert line not in text, (f"{path.name}: cell {i} shows `{line}`, a line of the "
                                           f"solution in cell {index}, before the exercise")
+
+
+# --- a check leaves the lesson's next model as it would have been ---------------------------------
+# A check cell sits in the middle of a lesson: notebook 04's Exercise 4.2 check is followed by
+# §4.3's pqat_and_fit with no reseeding in between. Whatever a check builds (models, TFMOT
+# wrappers, converted files) must not shift the auto-generated layer names or the random streams
+# the lesson's next cells draw from, so that the lesson's figures do not depend on whether the
+# learner ran the check.
+
+LESSON_SEED = 42
+
+
+def _next_lesson_models() -> dict:
+    """What a lesson builds next without reseeding, as plain values: a tf_keras model and its
+    TFMOT QAT wrapping (auto-generated names, random initial weights), a Keras 3 model, and one
+    draw from Python's, NumPy's and TensorFlow's random streams."""
+    import random
+
+    import keras as keras3  # Keras 3 (notebook 06), next to tf_keras
+    import tensorflow_model_optimization as tfmot
+
+    from helpers import keras, tf
+
+    model = keras.Sequential([keras.layers.Flatten(input_shape=(3, 2)), keras.layers.Dense(4)])
+    quantization = tfmot.quantization.keras
+    qat = quantization.quantize_apply(quantization.quantize_annotate_model(model))
+    model3 = keras3.Sequential([keras3.Input((5,)), keras3.layers.Dense(2)])
+    return {"tf_keras": [(w.name, w.numpy().tolist()) for w in model.weights],
+            "qat": [layer.name for layer in qat.layers] + [w.name for w in qat.weights],
+            "keras3": [model3.name] + [(w.path, w.numpy().tolist()) for w in model3.weights],
+            "draws": (random.random(), float(np.random.random()), float(tf.random.uniform(())),
+                      float(keras3.random.uniform(())))}
+
+
+def _forget_check_caches() -> None:
+    """Let each check build its models again (they are cached after the first run)."""
+    for module in checks.LESSONS.values():
+        for value in vars(module).values():
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
+
+
+def _lesson_after(check=None) -> dict:
+    """A lesson from a fresh session and seed: a first model, then `check()` if given, then the
+    next models (public APIs only: clear_session, the course's set_seed, Keras 3's seeding)."""
+    import keras as keras3
+
+    from helpers import keras, training
+
+    keras.backend.clear_session()
+    keras3.utils.clear_session()
+    training.set_seed(LESSON_SEED)
+    keras3.utils.set_random_seed(LESSON_SEED)
+    keras.Sequential([keras.layers.Dense(2, input_shape=(3,))])  # the lesson's own earlier model
+    keras3.Sequential([keras3.Input((3,)), keras3.layers.Dense(2)])
+    if check is not None:
+        _forget_check_caches()
+        check()
+    return _next_lesson_models()
+
+
+@cache
+def _lesson_without_a_check() -> dict:
+    return _lesson_after()
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=str)
+def test_a_check_leaves_the_lessons_next_models_and_random_draws_unchanged(exercise, capsys):
+    args = _case(exercise).extra_args()  # what the lesson passes, built before the lesson starts
+    answer = _solution(exercise)
+    after_check = _lesson_after(lambda: getattr(checks, exercise.check_name)(answer, *args))
+    assert "✅" in capsys.readouterr().out
+    without = _lesson_without_a_check()
+    for key in without:
+        assert after_check[key] == without[key], f"{exercise}: the check changes the lesson's {key}"
+
+
+def test_the_lesson_state_test_sees_what_tfmot_names_in_the_lessons_own_thread():
+    """Control: Exercise 4.2's check body, run in the lesson's thread instead of a worker thread
+    of its own, shifts the name TFMOT gives the lesson's next QuantizeLayer."""
+    from helpers.checks import mnist_project
+
+    exercise = next(e for e in EXERCISES if e.check_name == "check_pqat_model")
+    answer = _solution(exercise)
+    in_lessons_thread = _lesson_after(lambda: mnist_project._check_pqat_model(answer, "4.2"))
+    assert in_lessons_thread["qat"] != _lesson_without_a_check()["qat"]

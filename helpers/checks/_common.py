@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 
@@ -52,3 +54,19 @@ def _as_int(value, exercise: str, what: str) -> int:
     return int(value)
 
 
+Result = TypeVar("Result")
+
+
+def in_own_thread(function: Callable[..., Result], *args) -> Result:
+    """Return `function(*args)`, run in a worker thread; its exceptions are raised here.
+
+    A check that builds models of its own runs them this way so that the lesson's next models keep
+    their names: TensorFlow's default graph is a property of the thread
+    (tf.compat.v1.get_default_graph), and tf_keras numbers the names it generates per graph
+    (Keras 3 keeps its global state per thread too). The check's layers must still use
+    initializers that draw no random numbers: Python's, NumPy's and TensorFlow's random streams
+    are shared by all threads (and an unseeded tf_keras initializer in a worker thread draws from
+    Python's).
+    """
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="check") as pool:
+        return pool.submit(function, *args).result()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
 
-from ._common import _as_int, call_answer, passed, require_answer
+from ._common import _as_int, call_answer, in_own_thread, passed, require_answer
 
 
 def _cubic_sparsity(step, initial, final, begin_step, end_step) -> float:
@@ -72,32 +73,36 @@ def check_int4_tensor_bytes(int4_tensor_bytes: Callable) -> None:
     passed(name, "int4 halves int8's weight bytes; the per-channel scales are a small fixed cost.")
 
 
-_INT4_CHECK_MODEL: dict = {}
-
-
+@functools.cache
 def _int4_check_model() -> bytes:
-    """A float .tflite of notebook 06's CNN, untrained (conv1 small; conv2, conv3, logits large)."""
-    if "model" not in _INT4_CHECK_MODEL:
-        import tempfile
-        from pathlib import Path
+    """A float .tflite of notebook 06's CNN, untrained (conv1 small; conv2, conv3, logits large).
+    Built once, in a worker thread, with explicit names and its own random generator, so that the
+    lesson's names and random streams stay as they were (see `_common.in_own_thread`)."""
+    import tempfile
+    from pathlib import Path
 
-        import keras
+    import keras
 
-        from helpers import litert_quantizer
+    from helpers import litert_quantizer
 
-        layers = keras.layers
-        keras.utils.set_random_seed(6)
-        stack = [layers.Input((28, 28)), layers.Reshape((28, 28, 1), name="reshape")]
-        for i, channels in enumerate((8, 16, 32), start=1):
-            stack += [layers.Conv2D(channels, 3, padding="same", use_bias=False, name=f"conv{i}"),
-                      layers.BatchNormalization(name=f"bn{i}"), layers.ReLU(name=f"relu{i}"),
-                      layers.MaxPooling2D(2, name=f"pool{i}")]
-        model = keras.Sequential(stack + [layers.Flatten(name="flatten"),
-                                          layers.Dense(10, name="logits")])
-        with tempfile.TemporaryDirectory() as folder:
-            path = litert_quantizer.export_litert(model, Path(folder) / "check.tflite")
-            _INT4_CHECK_MODEL["model"] = path.read_bytes()
-    return _INT4_CHECK_MODEL["model"]
+    layers = keras.layers
+    stack = [layers.Input((28, 28), name="check_image"),
+             layers.Reshape((28, 28, 1), name="reshape")]
+    for i, channels in enumerate((8, 16, 32), start=1):
+        stack += [layers.Conv2D(channels, 3, padding="same", use_bias=False, name=f"conv{i}",
+                                kernel_initializer="zeros"),  # the weights are set below
+                  layers.BatchNormalization(name=f"bn{i}"), layers.ReLU(name=f"relu{i}"),
+                  layers.MaxPooling2D(2, name=f"pool{i}")]
+    model = keras.Sequential(stack + [layers.Flatten(name="flatten"),
+                                      layers.Dense(10, kernel_initializer="zeros", name="logits")],
+                             name="check_cnn")
+    rng = np.random.default_rng(6)
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D | layers.Dense):
+            layer.set_weights([rng.normal(0.0, 0.3, w.shape).astype(np.float32)
+                               for w in layer.get_weights()])
+    with tempfile.TemporaryDirectory() as folder:
+        return litert_quantizer.export_litert(model, Path(folder) / "check.tflite").read_bytes()
 
 
 def check_large_layers_int4(large_layers_int4: Callable) -> None:
@@ -111,7 +116,7 @@ def check_large_layers_int4(large_layers_int4: Callable) -> None:
         raise AssertionError(f"{name}: expected an ai-edge-quantizer recipe (a list of dicts), got "
                              f"{type(recipe).__name__}. Hint: the functions in "
                              "ai_edge_quantizer.recipe return lists; lists add up with +.")
-    model = _int4_check_model()
+    model = in_own_thread(_int4_check_model)
     try:
         quantized = litert_quantizer.quantize(model, recipe)
     except ValueError as error:

@@ -1,59 +1,29 @@
 """Exercise checks of notebook 04_mnist_project (The MNIST project).
 
-The checks of Exercises 4.2 and 4.3 build and train (or convert) small models of their own. They
-run inside `_lesson_state_kept()`, which puts Python's, NumPy's, TensorFlow's and Keras' random
-streams and Keras' layer-name counters back as they were, so the lesson's next training step
-gives the same model whether or not the learner ran the check.
+The checks of Exercises 4.2 and 4.3 build and train (or convert) small models of their own, and
+leave the lesson's next models exactly as they would have been without the check (the lesson
+does not reseed between a check cell and its next training step), with public means only:
+
+- every layer they build has an explicit name and initializers that draw no random numbers (the
+  checks set the weights from their own NumPy generator), so Python's, NumPy's, TensorFlow's and
+  Keras' random streams do not move;
+- they run in a worker thread of their own (`_common.in_own_thread`), which has its own Keras
+  name counters, so the layers TFMOT names for itself inside the learner's function
+  (QuantizeLayer, QuantizeAnnotate) do not shift the names of the lesson's layers.
+
+tests/test_exercise_checks.py proves it: the lesson's next models and random draws are the same
+with and without a check run first.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 from collections.abc import Callable
 
 import numpy as np
 
-from ._common import _as_int, call_answer, passed, require_answer
-
-
-@contextlib.contextmanager
-def _lesson_state_kept():
-    """Undo what a check does to the global random streams and Keras' name counters."""
-    import random
-
-    from tensorflow.python.eager import context
-    from tf_keras.src import backend
-
-    ctx = context.context()
-    seeds = backend._SEED_GENERATOR
-    streams = {"ctx_rng": getattr(ctx, "_rng", None), "keras": getattr(seeds, "generator", None)}
-    states = {key: rng.getstate() for key, rng in streams.items() if rng is not None}
-    global_seed = ctx._seed
-    python_state, numpy_state = random.getstate(), np.random.get_state()
-    uids = {graph: dict(counts) for graph, counts in backend.PER_GRAPH_OBJECT_NAME_UIDS.items()}
-    observed = set(backend.OBSERVED_NAMES)
-    try:
-        yield
-    finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
-        ctx._seed = global_seed
-        if streams["ctx_rng"] is not None:
-            ctx._rng = streams["ctx_rng"]
-        if streams["keras"] is not None:
-            seeds.generator = streams["keras"]
-        elif hasattr(seeds, "generator"):
-            del seeds.generator
-        for key, state in states.items():
-            streams[key].setstate(state)
-        for graph in list(backend.PER_GRAPH_OBJECT_NAME_UIDS):
-            counts = backend.PER_GRAPH_OBJECT_NAME_UIDS[graph]
-            counts.clear()
-            counts.update(uids.get(graph, {}))
-        backend.OBSERVED_NAMES.clear()
-        backend.OBSERVED_NAMES.update(observed)
+from ._common import _as_int, call_answer, in_own_thread, passed, require_answer
 
 
 def check_pruning_end_step(pruning_end_step: Callable[[int, int, int, float], int]) -> None:
@@ -86,18 +56,19 @@ def check_pqat_model(make_pqat_model: Callable) -> None:
     """Exercise 4.2: wrap a pruned, stripped model for QAT that keeps its zeros."""
     name = "Exercise 4.2 (make_pqat_model)"
     require_answer(make_pqat_model, name)
-    with _lesson_state_kept():
-        _check_pqat_model(make_pqat_model, name)
+    in_own_thread(_check_pqat_model, make_pqat_model, name)
     passed(name, "Training with the prune-preserving scheme keeps every pruned weight at zero.")
 
 
 def _check_pqat_model(make_pqat_model: Callable, name: str) -> None:
+    """Exercise 4.2's check proper: wrap a small pruned model with the answer and train it."""
     from helpers import keras
 
     rng = np.random.default_rng(0)
+    dense = functools.partial(keras.layers.Dense, kernel_initializer="zeros")  # set below
     model = keras.Sequential([keras.layers.Flatten(input_shape=(6, 6), name="check_flatten"),
-                              keras.layers.Dense(16, activation="relu", name="check_hidden"),
-                              keras.layers.Dense(10, name="check_logits")], name="check_pruned")
+                              dense(16, activation="relu", name="check_hidden"),
+                              dense(10, name="check_logits")], name="check_pruned")
     for layer in model.layers[1:]:
         kernel, bias = (rng.normal(0.0, 0.3, w.shape).astype(np.float32)
                         for w in layer.get_weights())
@@ -160,27 +131,30 @@ def _describe(model) -> str:
 @functools.cache
 def _converted_models() -> tuple:
     """Small models built like notebook 04's, each with what the real converter stores for it
-    (full-integer int8, batch of one, names stripped: helpers.pipeline.export_int8)."""
+    (full-integer int8, batch of one, names stripped: helpers.pipeline.export_int8). Built once,
+    in a worker thread (see the module's docstring)."""
     from helpers import keras, pipeline, tflite_anatomy
 
     layers = keras.layers
+    conv = functools.partial(layers.Conv2D, kernel_initializer="zeros")  # weights set below
+    dense = functools.partial(layers.Dense, kernel_initializer="zeros")
     rng = np.random.default_rng(43)
     specs = {
         "conv_bn": [layers.Reshape((8, 8, 1), input_shape=(8, 8), name="c_reshape"),
-                    layers.Conv2D(4, 3, padding="same", use_bias=False, name="c_conv"),
+                    conv(4, 3, padding="same", use_bias=False, name="c_conv"),
                     layers.BatchNormalization(name="c_bn"), layers.ReLU(name="c_relu"),
                     layers.MaxPooling2D(name="c_pool"), layers.Flatten(name="c_flatten"),
-                    layers.Dense(3, name="c_logits")],
+                    dense(3, name="c_logits")],
         "two_convs": [layers.Reshape((8, 8, 1), input_shape=(8, 8), name="t_reshape"),
-                      layers.Conv2D(5, (3, 2), activation="relu", name="t_conv1"),
-                      layers.Conv2D(6, 3, use_bias=False, name="t_conv2"),
+                      conv(5, (3, 2), activation="relu", name="t_conv1"),
+                      conv(6, 3, use_bias=False, name="t_conv2"),
                       layers.BatchNormalization(name="t_bn"), layers.ReLU(name="t_relu"),
                       layers.Flatten(name="t_flatten"),
-                      layers.Dense(7, activation="relu", name="t_hidden"),
-                      layers.Dense(4, name="t_logits")],
+                      dense(7, activation="relu", name="t_hidden"),
+                      dense(4, name="t_logits")],
         "mlp": [layers.Flatten(input_shape=(6, 6), name="m_flatten"),
-                layers.Dense(9, activation="relu", name="m_hidden"),
-                layers.Dense(5, name="m_logits")],
+                dense(9, activation="relu", name="m_hidden"),
+                dense(5, name="m_logits")],
     }
     found = []
     for label, stack in specs.items():
@@ -247,20 +221,24 @@ def check_int8_bytes(predict_int8_bytes: Callable) -> None:
     quantization parameters, predicted from a Keras model's layers."""
     name = "Exercise 4.3 (predict_int8_bytes)"
     require_answer(predict_int8_bytes, name)
-    with _lesson_state_kept():
-        for model, stored in _converted_models():
-            answer = require_answer(call_answer(predict_int8_bytes, name, model), name)
-            if not isinstance(answer, dict) or set(answer) != set(PARTS):
-                keys = f" with keys {sorted(answer)}" if isinstance(answer, dict) else ""
-                raise AssertionError(
-                    f"{name}: expected a dict with the keys {list(PARTS)}, got "
-                    f"{type(answer).__name__}{keys}. Hint: one number of bytes per part.")
-            for part in PARTS:
-                got = _as_int(answer[part], name, f"the '{part}' bytes")
-                if got != stored[part]:
-                    raise AssertionError(
-                        f"{name}: for the model [{_describe(model)}] you predict {got:,} B of "
-                        f"{part}, but the converted file stores a different number. "
-                        f"Hint: {_hint(part, got, model)}")
+    in_own_thread(_check_int8_bytes, predict_int8_bytes, name)
     passed(name, "Your prediction matches, byte for byte, what the converter stores for the "
                  "kernels, biases and their quantization parameters.")
+
+
+def _check_int8_bytes(predict_int8_bytes: Callable, name: str) -> None:
+    """Exercise 4.3's check proper: the answer against the converter, model by model."""
+    for model, stored in _converted_models():
+        answer = require_answer(call_answer(predict_int8_bytes, name, model), name)
+        if not isinstance(answer, dict) or set(answer) != set(PARTS):
+            keys = f" with keys {sorted(answer)}" if isinstance(answer, dict) else ""
+            raise AssertionError(
+                f"{name}: expected a dict with the keys {list(PARTS)}, got "
+                f"{type(answer).__name__}{keys}. Hint: one number of bytes per part.")
+        for part in PARTS:
+            got = _as_int(answer[part], name, f"the '{part}' bytes")
+            if got != stored[part]:
+                raise AssertionError(
+                    f"{name}: for the model [{_describe(model)}] you predict {got:,} B of "
+                    f"{part}, but the converted file stores a different number. "
+                    f"Hint: {_hint(part, got, model)}")
