@@ -17,11 +17,12 @@ import nbformat
 import numpy as np
 import pytest
 
-from helpers import assignments, checks
+from coursetools import assignments
+from coursetools.paths import NOTEBOOK_DIR
+from helpers import checks
 from helpers.checks import NotAttemptedError
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 
 @dataclass(frozen=True)
