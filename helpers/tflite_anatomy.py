@@ -3,8 +3,8 @@ flatbuffer_utils`, no TensorFlow import): which tensors are weights, the numbers
 where the file's bytes go (weights, biases, quantization parameters, names, operators, the rest
 of the flatbuffer), and stripping what a device does not need.
 
-LiteRT's reader drops empty buffers when it parses a file, so a file it packs again can be a few
-dozen bytes smaller than the converter's, with the same tensors and operators."""
+LiteRT's reader drops the converter's empty buffers when it parses a file, so a file it packs
+again is smaller than the converter's, with the same tensors and operators."""
 
 from __future__ import annotations
 
