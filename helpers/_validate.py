@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 class ArgumentTypeError(TypeError, ValueError):
-    """An argument of the wrong type (also a ValueError, so older `except ValueError` still works)."""
+    """An argument of the wrong type (also a ValueError: older `except ValueError` still works)."""
 
 
 def _explain(allowed: str, hint: str) -> str:

@@ -3,9 +3,10 @@
 TFMOT only works with legacy Keras (`tf_keras`). This module prunes a *Keras 3* model (what
 `import keras` gives) with the same idea as TFMOT's `prune_low_magnitude` + `PolynomialDecay`,
 but as a plain callback: every `frequency` optimizer steps it recomputes a keep-mask per kernel
-with `helpers.masks`' exact magnitude selection (NumPy only, no tf_keras), and after every step it multiplies the
-kernels by their masks, so pruned weights stay zero. The masks live in the callback, never in
-the model, so there are no wrapper layers or mask variables to strip before export.
+with `helpers.masks`' exact magnitude selection (NumPy only, no tf_keras), and after every step
+it multiplies the kernels by their masks, so pruned weights stay zero. The masks live in the
+callback, never in the model, so there are no wrapper layers or mask variables to strip before
+export.
 
 It uses only the Keras 3 API (`keras.ops`, variables' `assign`), so it is not tied to one
 backend; it is tested on the TensorFlow backend.

@@ -77,7 +77,8 @@ READERS = {
         litert_quantizer.weight_tensors(data)),
     "litert_quantizer.io_types": litert_quantizer.io_types,
     "metrics.supports_batch": metrics.supports_batch,
-    "metrics.tflite_accuracy": lambda data: metrics.tflite_accuracy(data, IMAGES, np.arange(32) % 10),
+    "metrics.tflite_accuracy": lambda data: metrics.tflite_accuracy(data, IMAGES,
+                                                                    np.arange(32) % 10),
     "deploy.tflite_predict": lambda data: deploy.tflite_predict(data, IMAGES).tolist(),
 }
 
@@ -157,8 +158,8 @@ for path in sys.argv[1:]:
     }
     if "int8" in path:
         results[path]["weight_sparsity"] = tflite_anatomy.weight_sparsity(path)
-print(json.dumps({"results": results, "imported": sorted(
-    m for m in ("tensorflow", "tf_keras", "keras", "tensorflow_model_optimization") if m in sys.modules)}))
+heavy = ("tensorflow", "tf_keras", "keras", "tensorflow_model_optimization")
+print(json.dumps({"results": results, "imported": sorted(m for m in heavy if m in sys.modules)}))
 """
 
 
