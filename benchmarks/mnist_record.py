@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps({
             "command": "python benchmarks/mnist_record.py --seeds "
                        + " ".join(map(str, args.seeds)),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "quick_run": training.quick_run(), "versions": versions,
             "recipe": pipeline.record_recipe(), "runs": lines, "spread": total}, indent=2))
     return 0

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     results = run(args.out, verbose=2 if args.progress else 0)
     versions = installed_versions()  # the tested libraries (helpers.versions.TESTED, from the lock)
     record = {"command": "python benchmarks/tfmot_tutorial.py",
-              "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+              "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
               "seed": SEED, "quick_run": training.quick_run(), "versions": versions,
               "results": results}
     args.json.parent.mkdir(parents=True, exist_ok=True)
