@@ -4,6 +4,11 @@ Importing this package sets ``TF_USE_LEGACY_KERAS=1`` *before* TensorFlow loads,
 TensorFlow Model Optimization Toolkit (TFMOT 0.8.1) only works with legacy Keras (``tf_keras``).
 Always ``import helpers`` before ``import tensorflow``. ``helpers.keras`` is the Keras to use and
 ``helpers.tf`` is TensorFlow; both load lazily, so data-only code never pays for TensorFlow.
+
+A program that uses only Keras 3 (notebook 06's path: ``helpers.keras3_pruning``,
+``helpers.litert_quantizer``, no TFMOT) may set ``TF_USE_LEGACY_KERAS=0`` before ``import helpers``:
+helpers then leaves the flag alone, TensorFlow loads no ``tf_keras`` (with the flag on, TensorFlow's
+own import loads it), and ``helpers.keras`` refuses with a message saying why.
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ import sys
 import warnings
 from pathlib import Path
 
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
+# TensorFlow reads the flag as on only for "1"/"true"/"True"; "0" or "false" is an explicit opt-out.
+LEGACY_KERAS = os.environ.get("TF_USE_LEGACY_KERAS", "").strip().lower() not in {"0", "false"}
+if LEGACY_KERAS:
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's C++ log lines (not errors)
 
 if "tensorflow" in sys.modules and not os.environ.get("_HELPERS_TF_WARNED"):
@@ -53,7 +61,7 @@ _SUBMODULES = {
     "plots", "pruning", "quantization", "quiet", "search", "tflite_anatomy", "training", "versions",
 }
 
-__all__ = sorted(_SUBMODULES | {"keras", "tf", "ROOT", "OUTPUT_DIR", "output_dir"})
+__all__ = sorted(_SUBMODULES | {"keras", "tf", "ROOT", "OUTPUT_DIR", "output_dir", "LEGACY_KERAS"})
 
 
 def __getattr__(name: str):
@@ -63,6 +71,11 @@ def __getattr__(name: str):
         tensorflow.get_logger().setLevel("ERROR")  # hide "Assets written to ..." chatter
         return tensorflow
     if name == "keras":
+        if not LEGACY_KERAS:
+            raise RuntimeError(
+                "helpers.keras is legacy Keras (tf_keras), which this process opted out of with "
+                "TF_USE_LEGACY_KERAS=0; use Keras 3 (`import keras`) and helpers.keras3_pruning, or "
+                "restart without that setting to use TFMOT.")
         return importlib.import_module("tf_keras")
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")

@@ -303,3 +303,41 @@ def test_the_keras3_path_runs_with_tf_keras_refused():
     assert report["loaded"] == []
     assert report["zeros"] and all(z >= 0.5 for z in report["zeros"]), report
     assert report["weights"] == 4 * 9 + 3 * 144 and report["gzipped"] > 0
+
+
+@pytest.mark.parametrize("setting", ["0", "false"])
+def test_a_keras3_only_process_opts_out_of_legacy_keras_and_loads_no_tf_keras(setting):
+    """With TF_USE_LEGACY_KERAS=0 set before `import helpers`, the Keras 3 helpers, Keras 3 and
+    TensorFlow load no tf_keras at all, a pruned Keras 3 model still trains, and helpers.keras
+    refuses with the reason instead of silently mixing the two Keras."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    import helpers
+
+    code = textwrap.dedent("""
+        import sys
+        import helpers, helpers.keras3_pruning, helpers.litert_quantizer, helpers.tflite_anatomy
+        import keras, numpy as np, tensorflow
+        assert not helpers.LEGACY_KERAS
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, name="d")])
+        model.compile("sgd", "mse")
+        pruner = helpers.keras3_pruning.GradualMagnitudePruning(["d"], 0.5, end_step=2, frequency=1)
+        model.fit(np.ones((8, 4)), np.ones((8, 8)), epochs=1, batch_size=2, verbose=0, callbacks=[pruner])
+        assert float(np.mean(model.get_layer("d").kernel.numpy() == 0)) == 0.5
+        try:
+            helpers.keras
+        except RuntimeError as error:
+            assert "TF_USE_LEGACY_KERAS=0" in str(error)
+        else:
+            raise AssertionError("helpers.keras did not refuse")
+        loaded = sorted(m for m in sys.modules if m.split(".")[0] == "tf_keras")
+        assert not loaded, loaded[:5]
+        print("ok")
+    """)
+    env = {**os.environ, "TF_USE_LEGACY_KERAS": setting}
+    done = subprocess.run([sys.executable, "-c", code], cwd=helpers.ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-3000:]
