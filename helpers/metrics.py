@@ -26,6 +26,39 @@ def count_params(model) -> int:
     return int(sum(np.prod(w.shape) for w in model.trainable_weights + _frozen(model)))
 
 
+def layer_multiply_adds(layer) -> int:
+    """Multiply-adds of one input (batch of 1) through a built Keras layer: Dense, Conv2D and
+    DepthwiseConv2D multiply each kernel weight once per output position (a bias adds, it does
+    not multiply); layers without weights and BatchNormalization (folded into the convolution
+    before it when exported) count 0; a nested model counts its layers. Any other layer with
+    weights raises a ValueError.
+
+    Taught in notebook 01, §4.
+    """
+    from helpers import keras
+
+    layers = keras.layers
+    if isinstance(layer, keras.Model):
+        return multiply_adds(layer)
+    if isinstance(layer, layers.DepthwiseConv2D):
+        kernel = layer.depthwise_kernel
+    elif isinstance(layer, layers.Dense | layers.Conv2D) and not isinstance(layer, layers.Conv2DTranspose):
+        kernel = layer.kernel
+    elif not layer.weights or isinstance(layer, layers.BatchNormalization):
+        return 0
+    else:
+        raise ValueError(f"layer {layer.name!r} is a {type(layer).__name__}; multiply-adds are counted for "
+                         "Dense, Conv2D and DepthwiseConv2D layers (and layers without weights)")
+    positions = int(np.prod(layer.output_shape[1:-1]))  # every axis but the batch and the channels
+    return positions * int(np.prod(kernel.shape))
+
+
+def multiply_adds(model) -> int:
+    """Multiply-adds of one input through a Keras model: `layer_multiply_adds` summed over its layers."""
+    _require_model(model)
+    return sum(layer_multiply_adds(layer) for layer in model.layers)
+
+
 def _frozen(model) -> list:
     """Non-trainable weights that are real parameters (BatchNorm statistics), not pruning masks."""
     skip = ("mask", "threshold", "pruning_step", "optimizer_step", "cluster", "_min", "_max")
