@@ -42,6 +42,7 @@ HEAVY_MARKERS = {
     "benchmark": "a benchmark command run end to end",
     "nbgrader": "nbgrader autograde on three submissions of every notebook",
     "packaging": "pip install -e . (no extras) into a fresh virtual environment",
+    "site": "the course's web site built by `coursetools site` and read in headless Chromium",
 }
 
 

@@ -1,5 +1,7 @@
 """Every notebook stands alone: in a fresh clone, with an empty outputs/ and nothing run before it,
 it runs top to bottom within its time budget (as on Colab, where each notebook gets a fresh runtime).
+Each notebook that passes is stored in the site's jupyter-cache (plugin coursetools.site_cache), so
+`coursetools site` shows these executions instead of running the course once more.
 
 Heavy (every notebook once more): it runs only with `-m standalone`; `.ci/run` does so after the
 main suite. The budget is enforced by the clone's own conftest, exactly as in the main suite.
@@ -15,6 +17,7 @@ import sys
 
 import pytest
 
+from coursetools import site
 from helpers import ROOT
 
 pytestmark = pytest.mark.standalone
@@ -34,8 +37,9 @@ def test_notebook_runs_alone_in_a_fresh_clone(name, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(clone)}  # the clone's helpers, in pytest and the kernel
     for variable in ("COURSE_OUTPUT_DIR", "COURSE_QUICK", "TF_USE_LEGACY_KERAS"):
         env.pop(variable, None)
-    done = subprocess.run([sys.executable, "-m", "pytest", f"notebooks/{name}", "-q",
-                           "-p", "no:randomly"], cwd=clone, env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "pytest", f"notebooks/{name}", "-q", "-p", "no:randomly",
+                           "-p", "coursetools.site_cache", "--site-cache", str(site.CACHE_DIR)],
+                          cwd=clone, env=env, capture_output=True,
                           text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-4000:]
     timing = re.search(rf"{re.escape(name)}: \d+ s \(budget \d+ s\)", done.stdout)
