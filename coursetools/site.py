@@ -136,12 +136,21 @@ def execute(path: Path, timeout: int = EXECUTION_TIMEOUT_S) -> tuple[nbformat.No
     with _full_size_run():
         result = single_nb_execution(notebook, cwd=str(Path(path).parent), timeout=timeout, allow_errors=False)
     if result.err is not None:
-        raise SiteError(f"notebook {Path(path).name} failed to execute: {_first_lines(str(result.err), 25)}")
+        raise SiteError(f"notebook {Path(path).name} failed to execute: {_error_summary(result.err)}")
     return result.nb, result.time
 
 
+def _error_summary(error: Exception) -> str:
+    """Which cell failed (its first line) and the exception, from nbclient's CellExecutionError."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
+    parts = text.split("-" * 18)
+    cell = parts[1].strip().splitlines()[0] if len(parts) > 2 and parts[1].strip() else "?"
+    ename, evalue = getattr(error, "ename", type(error).__name__), getattr(error, "evalue", text[-300:])
+    return f"the cell starting {cell!r} raised {ename}: {evalue}"
+
+
 def _first_lines(text: str, count: int) -> str:
-    """The first `count` lines of `text` (an execution error's cell and traceback), without ANSI colours."""
+    """The first `count` lines of `text` (Sphinx's warnings), without ANSI colours."""
     return "\n".join(re.sub(r"\x1b\[[0-9;]*m", "", text).splitlines()[:count])
 
 
@@ -277,8 +286,8 @@ def point_links(markdown: str, page: str, site_paths: dict[str, str], repo: str 
 def links_cell(name: str, folder: str, repo: str = GITHUB_REPO) -> nbformat.NotebookNode:
     """The line of links under a lesson's title: student copy, this notebook, source on GitHub."""
     return nbformat.v4.new_markdown_cell(
-        f"**Get this lesson:** {{download}}`student copy (exercises without solutions) <../student/{name}>` · "
-        f"{{download}}`this notebook with outputs (.ipynb) <{name}>` · "
+        f"**Get this lesson:** [student copy (exercises without solutions)](path:../student/{name}) · "
+        f"[this notebook with outputs (.ipynb)](path:{name}) · "
         f"[source on GitHub]({github_url(f'{folder}/{name}', repo)})")
 
 
@@ -380,7 +389,7 @@ def sphinx_config(repo: str = GITHUB_REPO, language: str = "en") -> dict:
         "author": "the course's authors",
         "copyright": "the course's authors, Apache License 2.0",
         "language": language,
-        "extensions": ["myst_nb"],
+        "extensions": ["myst_nb", "coursetools.site"],  # this module's setup(): the Chinese search fix
         "exclude_patterns": ["student/**"],
         "myst_enable_extensions": ["dollarmath", "amsmath"],
         "myst_heading_anchors": 3,
@@ -392,6 +401,8 @@ def sphinx_config(repo: str = GITHUB_REPO, language: str = "en") -> dict:
         "html_title": "Model Optimization in Practice",
         "html_static_path": [str(STATIC_DIR)],
         "html_css_files": ["site.css"],
+        "html_favicon": str(STATIC_DIR / "favicon.svg"),  # else browsers ask for /favicon.ico (a 404)
+        "html_context": {"default_mode": "light"},  # the theme logs a console error when none is set
         "html_copy_source": True,  # the theme's download button serves each page's .ipynb
         "html_search_language": "zh",  # jieba segments Chinese; English words are still stemmed
         "mathjax_path": MATHJAX,
@@ -405,6 +416,24 @@ def sphinx_config(repo: str = GITHUB_REPO, language: str = "en") -> dict:
             "show_toc_level": 2,
         },
     }
+
+
+def setup(app) -> dict:
+    """Sphinx's hook for this module as an extension: Chinese search (jieba) whose JavaScript works.
+
+    Sphinx 9.0.4's Chinese search ships the English stemmer's JavaScript but names it
+    `ChineseStemmer` (`window.Stemmer = ChineseStemmer;`, undefined), so the search page fails with
+    a console error; the same class under the stemmer's real name fixes that.
+    """
+    from sphinx.search.zh import SearchChinese
+
+    class ChineseSearch(SearchChinese):
+        """Sphinx's Chinese search, naming the English stemmer it ships."""
+
+        language_name = "English"
+
+    app.add_search_language(ChineseSearch)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
 def build_html(source_dir: Path, html_dir: Path, doctree_dir: Path, config: dict, log=print) -> None:

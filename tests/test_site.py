@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -96,8 +97,8 @@ def test_links_lead_to_site_pages_or_to_github_and_the_badge_is_served_locally(p
 
 def test_each_lesson_offers_its_student_copy_notebook_and_source(page):
     links = page.cells[1].source
-    assert "{download}`student copy (exercises without solutions) <../student/01_lesson.ipynb>`" in links
-    assert "{download}`this notebook with outputs (.ipynb) <01_lesson.ipynb>`" in links
+    assert "[student copy (exercises without solutions)](path:../student/01_lesson.ipynb)" in links
+    assert "[this notebook with outputs (.ipynb)](path:01_lesson.ipynb)" in links
     assert f"https://github.com/{GITHUB_REPO}/blob/main/notebooks/01_lesson.ipynb" in links
 
 
@@ -186,7 +187,8 @@ def test_a_notebook_runs_once_and_is_reused_until_its_code_changes(tmp_path, mon
 
 def test_a_notebook_that_fails_stops_the_build_and_is_named(tmp_path):
     path = _tiny(tmp_path, "03_broken.ipynb", "1 / 0")
-    with pytest.raises(site.SiteError, match=r"(?s)notebook 03_broken.ipynb failed to execute.*ZeroDivisionError"):
+    failure = r"notebook 03_broken.ipynb failed to execute: the cell starting '1 / 0' raised ZeroDivisionError"
+    with pytest.raises(site.SiteError, match=failure):
         site.executed_notebooks([path], tmp_path / "cache", log=lambda _: None)
 
 
@@ -289,22 +291,25 @@ PAGES = ["index.html", "instructors.html", "data/README.html", "license.html"] +
 READ_PAGE = """
 const done = arguments[arguments.length - 1];
 (async () => {
+ try {
   if (window.MathJax && MathJax.startup) { await MathJax.startup.promise; }
-  const images = [...document.querySelectorAll('article img')];
+  const article = document.querySelector('article') || document.body;
+  const images = [...article.querySelectorAll('img')];
   images.forEach(img => { img.loading = 'eager'; });
   await Promise.all(images.map(img => img.decode().catch(() => null)));
-  const text = document.querySelector('article').cloneNode(true);
+  const text = article.cloneNode(true);
   text.querySelectorAll('pre, code, script, mjx-container, .cell_input').forEach(e => e.remove());
   done({
     rawMath: (text.textContent.match(/\\$\\$|\\\\\\(|\\\\\\[/g) || []).length,
-    mathSpans: document.querySelectorAll('article .math').length,
-    rendered: document.querySelectorAll('article .math mjx-container').length,
+    mathSpans: article.querySelectorAll('.math').length,
+    rendered: article.querySelectorAll('.math mjx-container').length,
     images: images.map(img => ({src: img.getAttribute('src'), width: img.naturalWidth, alt: img.alt})),
     colab: [...document.querySelectorAll('a[href*="colab.research.google.com"]')].map(a => a.href),
     solutions: [...document.querySelectorAll('details.hide')].filter(
       d => d.querySelector('summary').textContent.includes('Show solution')).map(d => d.open),
     hiddenTests: document.body.innerText.includes('HIDDEN TESTS'),
   });
+ } catch (error) { done({error: String(error)}); }
 })();
 """
 
@@ -315,6 +320,7 @@ def _read(browser, url: str) -> tuple[dict, list]:
     browser.get(url)
     browser.set_script_timeout(60)
     seen = browser.execute_async_script(READ_PAGE)
+    assert "error" not in seen, f"{url}: {seen}"
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     return seen, errors
 
@@ -342,6 +348,19 @@ def test_every_page_reads_as_intended_in_a_real_browser(served, browser):
 
 
 @pytest.mark.site
+def test_the_student_copy_offered_for_download_has_no_solution(served, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(served + "notebooks/02_pruning.html")
+    [link] = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "a.download")
+              if "student copy" in a.text]
+    with urllib.request.urlopen(link, timeout=30) as response:
+        student = nbformat.reads(response.read().decode(), as_version=4)
+    code = "\n".join(cell.source for cell in student.cells if cell.cell_type == "code")
+    assert "raise NotImplementedError()" in code and "### BEGIN SOLUTION" not in code and "HIDDEN" not in code
+
+
+@pytest.mark.site
 def test_a_solution_opens_with_a_click_and_shows_its_code(served, browser):
     from selenium.webdriver.common.by import By
 
@@ -363,8 +382,11 @@ def test_search_finds_the_pruning_lesson(served, browser, query):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
+    browser.get_log("browser")
     browser.get(f"{served}search.html?q={query}")
     WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#search-results ul.search li"))
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == [], f"search page: console errors {errors}"
     links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#search-results li a")]
     assert any(link.split("?")[0].split("#")[0].endswith("notebooks/02_pruning.html") for link in links), links
 
