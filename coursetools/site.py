@@ -4,8 +4,8 @@ One command, offline, warnings are errors. The steps, each a function below:
 
 1. **Execute once, reuse.** Every notebook's executed copy comes from a jupyter-cache at
    build/site/jupyter_cache/, keyed on the committed notebook itself (its code cells and their
-   metadata: jupyter-cache's own hash) and on a fingerprint of what the code reads (helpers/, data/,
-   benchmarks/results/, requirements.txt). A miss executes the notebook from a clean kernel in
+   metadata: jupyter-cache's own hash) and on a fingerprint of what the code reads (helpers/,
+   data/mnist.npz, benchmarks/results/, requirements.txt). A miss executes the notebook from a clean kernel in
    notebooks/ (jupyter-cache's `single_nb_execution`, as myst-nb's "cache" mode does) and stores
    it; a notebook that fails stops the build with its name and the failing cell. A prose edit
    changes no key, so a rebuild takes seconds. The standalone check (`pytest tests -m standalone`)
@@ -62,7 +62,7 @@ STATIC_DIR = Path(__file__).with_name("site_static")
 MATHJAX = "mathjax/tex-chtml-full.js"  # under STATIC_DIR; the full TeX bundle: no extension is fetched later
 BADGE = "colab-badge.svg"  # under STATIC_DIR: the Colab badge, copied among the sources (Sphinx serves it)
 # What the notebooks' code reads besides the notebook: a change here re-executes every notebook.
-EXECUTION_INPUTS = ("helpers", "data", "benchmarks/results", "requirements.txt")
+EXECUTION_INPUTS = ("helpers", "data/mnist.npz", "benchmarks/results", "requirements.txt")
 EXECUTION_TIMEOUT_S = 900  # per cell, as the test command's nbval
 CACHE_LIMIT = 60  # executions kept (the oldest go first): a few generations of every notebook
 SOLUTION_PROMPT = "Show solution"

@@ -150,7 +150,7 @@ def test_the_link_check_finds_missing_files_anchors_and_remote_assets(tmp_path):
 
 
 def test_the_fingerprint_follows_what_the_code_reads(tmp_path):
-    for name in ("helpers/a.py", "data/README.md", "requirements.txt"):
+    for name in ("helpers/a.py", "data/mnist.npz", "requirements.txt"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x = 1\n")
     before = site.execution_fingerprint(tmp_path)
