@@ -28,6 +28,10 @@ One command, offline, warnings are errors. The steps, each a function below:
    built HTML (fragments included) and that nothing is loaded from another host.
 
 View it with `python -m http.server -d build/site/html` and http://127.0.0.1:8000.
+
+Room for the Chinese edition (issue 24): `build_site` takes the notebook folder (notebooks_zh/) and
+`sphinx_config` the language; that edition adds its README (README.zh-CN.md) as landing page, builds
+into html/zh/, and a language-switcher template linking each page to its counterpart.
 """
 
 from __future__ import annotations

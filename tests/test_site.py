@@ -327,9 +327,10 @@ def _read(browser, url: str) -> tuple[dict, list]:
 
 @pytest.mark.site
 def test_every_page_reads_as_intended_in_a_real_browser(served, browser):
-    started, solutions_seen = time.perf_counter(), 0
+    started, solutions_seen, formulas = time.perf_counter(), 0, 0
     for page in PAGES:
         seen, errors = _read(browser, served + page)
+        formulas += seen["rendered"]
         assert errors == [], f"{page}: console errors {errors}"
         assert seen["rawMath"] == 0 and seen["rendered"] == seen["mathSpans"], f"{page}: unrendered math {seen}"
         for image in seen["images"]:
@@ -344,6 +345,7 @@ def test_every_page_reads_as_intended_in_a_real_browser(served, browser):
             assert not any(seen["solutions"]), f"{page}: a solution is open before any click"
             solutions_seen += len(seen["solutions"])
     assert solutions_seen >= 10, f"only {solutions_seen} collapsed solutions on all lesson pages"
+    assert formulas >= 20, f"only {formulas} formulas rendered on the whole site"
     print(f"{len(PAGES)} pages read in {time.perf_counter() - started:.0f} s")
 
 
