@@ -72,32 +72,43 @@ def check_activation_peak(activation_peak: Callable) -> None:
     passed(name, "This is how a tensor arena planner sizes memory for a chain of layers.")
 
 
+_BUDGETS = (("bytes", "flash_bytes"), ("ram_bytes", "ram_bytes"), ("latency_us", "latency_budget_us"))
+
+
+def _fits(candidate: dict, budgets: dict) -> bool:
+    return all(candidate[key] <= budgets[argument] for key, argument in _BUDGETS)
+
+
 def check_choose_model(choose_model: Callable) -> None:
-    """Exercise 5.2: the most accurate candidate within a flash and a latency budget (ties: the
-    smaller; None when none fits)."""
+    """Exercise 5.2: the most accurate candidate within a flash, a RAM and a latency budget (ties:
+    fewer bytes of flash; None when none fits)."""
     name = "Exercise 5.2 (choose_model)"
     candidates = {
-        "a": {"accuracy": 0.97, "bytes": 400_000, "latency_us": 50.0},
-        "b": {"accuracy": 0.95, "bytes": 100_000, "latency_us": 20.0},
-        "c": {"accuracy": 0.99, "bytes": 900_000, "latency_us": 300.0},
-        "d": {"accuracy": 0.95, "bytes": 60_000, "latency_us": 25.0},
-        "e": {"accuracy": 0.98, "bytes": 300_000, "latency_us": 2_000.0},
+        "a": {"accuracy": 0.97, "bytes": 400_000, "ram_bytes": 20_000, "latency_us": 50.0},
+        "b": {"accuracy": 0.95, "bytes": 100_000, "ram_bytes": 12_000, "latency_us": 20.0},
+        "c": {"accuracy": 0.99, "bytes": 900_000, "ram_bytes": 60_000, "latency_us": 300.0},
+        "d": {"accuracy": 0.95, "bytes": 60_000, "ram_bytes": 30_000, "latency_us": 25.0},
+        "e": {"accuracy": 0.98, "bytes": 300_000, "ram_bytes": 16_000, "latency_us": 2_000.0},
+        "f": {"accuracy": 0.985, "bytes": 200_000, "ram_bytes": 90_000, "latency_us": 40.0},
     }
-    budgets = [(500_000, 100.0), (1_000_000, 1_000.0), (1_000_000, 5_000.0), (80_000, 1_000.0),
-               (500_000, 30.0), (400_000, 1_000.0), (1_000_000, 50.0), (50_000, 1_000.0),
-               (1_000_000, 10.0), (0, 0.0)]
-    for index, (flash, latency) in enumerate(budgets):
-        call = f"choose_model(candidates, flash_bytes={flash:,}, latency_budget_us={latency})"
-        fits = {n: c for n, c in candidates.items()
-                if c["bytes"] <= flash and c["latency_us"] <= latency}
+    budgets = [(500_000, 64_000, 100.0), (1_000_000, 64_000, 1_000.0), (1_000_000, 64_000, 5_000.0),
+               (80_000, 64_000, 1_000.0), (500_000, 64_000, 30.0), (400_000, 64_000, 1_000.0),
+               (1_000_000, 64_000, 50.0), (50_000, 64_000, 1_000.0), (1_000_000, 64_000, 10.0),
+               (0, 0, 0.0), (500_000, 128_000, 100.0), (500_000, 20_000, 100.0),
+               (500_000, 16_000, 100.0), (100_000, 12_000, 100.0), (1_000_000, 11_999, 5_000.0)]
+    for index, (flash, ram, latency) in enumerate(budgets):
+        call = (f"choose_model(candidates, flash_bytes={flash:,}, ram_bytes={ram:,}, "
+                f"latency_budget_us={latency})")
+        limits = {"flash_bytes": flash, "ram_bytes": ram, "latency_budget_us": latency}
+        fits = {n: c for n, c in candidates.items() if _fits(c, limits)}
         want = max(fits, key=lambda n: (fits[n]["accuracy"], -fits[n]["bytes"])) if fits else None
         try:
             got = call_answer(choose_model, name, {n: dict(c) for n, c in candidates.items()},
-                              flash, latency)
+                              flash, ram, latency)
         except (ValueError, TypeError, KeyError, IndexError) as error:
-            hint = ("Hint: when no candidate meets both budgets, return None (max() of an empty "
-                    "sequence raises)." if not fits else "Hint: candidates maps each name to a "
-                    "dict with 'accuracy', 'bytes' and 'latency_us'.")
+            hint = ("Hint: when no candidate meets all three budgets, return None (max() of an "
+                    "empty sequence raises)." if not fits else "Hint: candidates maps each name to "
+                    "a dict with 'accuracy', 'bytes', 'ram_bytes' and 'latency_us'.")
             raise AssertionError(f"{name}: {call} raised {type(error).__name__}: {error}. {hint}") \
                 from None
         if index == 0:  # a candidate fits here: None means an empty body, not an answer
@@ -105,23 +116,26 @@ def check_choose_model(choose_model: Callable) -> None:
         if got == want:
             continue
         if want is None:
-            hint = "no candidate meets both budgets here. Hint: return None when nothing fits."
+            hint = "no candidate meets all three budgets here. Hint: return None when nothing fits."
         elif got is None:
-            hint = ("at least one candidate meets both budgets. Hint: a model that uses exactly "
-                    "the budget still fits (compare with <=).")
+            hint = ("at least one candidate meets all three budgets. Hint: a model that uses "
+                    "exactly a budget still fits (compare with <=).")
         elif not isinstance(got, str) or got not in candidates:
             hint = "that is not a candidate's name. Hint: return the key (the name), not its numbers."
         elif candidates[got]["bytes"] > flash:
             hint = f"{got!r} does not fit in the flash. Hint: check bytes <= flash_bytes."
+        elif candidates[got]["ram_bytes"] > ram:
+            hint = (f"{got!r} needs more RAM than the device has. Hint: check ram_bytes against "
+                    "the RAM budget as well.")
         elif candidates[got]["latency_us"] > latency:
             hint = f"{got!r} is too slow. Hint: check latency_us <= latency_budget_us as well."
         elif candidates[got]["accuracy"] < fits[want]["accuracy"]:
-            hint = (f"a more accurate candidate than {got!r} meets both budgets. Hint: among the "
-                    "candidates that fit, take the most accurate (a model that uses exactly the "
+            hint = (f"a more accurate candidate than {got!r} meets all three budgets. Hint: among "
+                    "the candidates that fit, take the most accurate (a model that uses exactly a "
                     "budget still fits).")
         else:
             hint = (f"another candidate is as accurate as {got!r} and smaller. Hint: on equal "
-                    "accuracy, prefer fewer bytes.")
+                    "accuracy, prefer fewer bytes of flash.")
         raise AssertionError(f"{name}: {call} returned {got!r}: {hint}")
     passed(name, "The same rule, applied to the measured models, picks what a device can run.")
 

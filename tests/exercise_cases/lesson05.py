@@ -54,40 +54,50 @@ def _best(fits):
     return max(fits, key=lambda n: (fits[n]["accuracy"], -fits[n]["bytes"])) if fits else None
 
 
-def _ignores_latency(candidates, flash_bytes, latency_budget_us):
-    return _best({n: c for n, c in candidates.items() if c["bytes"] <= flash_bytes})
+def _within(candidates, flash_bytes, ram_bytes, latency_budget_us):
+    return {n: c for n, c in candidates.items() if c["bytes"] <= flash_bytes
+            and c["ram_bytes"] <= ram_bytes and c["latency_us"] <= latency_budget_us}
 
 
-def _ignores_flash(candidates, flash_bytes, latency_budget_us):
-    return _best({n: c for n, c in candidates.items() if c["latency_us"] <= latency_budget_us})
+def _ignores_latency(candidates, flash_bytes, ram_bytes, latency_budget_us):
+    return _best(_within(candidates, flash_bytes, ram_bytes, float("inf")))
 
 
-def _exact_fit_rejected(candidates, flash_bytes, latency_budget_us):
-    return _best({n: c for n, c in candidates.items()
-                  if c["bytes"] < flash_bytes and c["latency_us"] < latency_budget_us})
+def _ignores_flash(candidates, flash_bytes, ram_bytes, latency_budget_us):
+    return _best(_within(candidates, float("inf"), ram_bytes, latency_budget_us))
 
 
-def _tie_goes_to_the_larger(candidates, flash_bytes, latency_budget_us):
-    fits = {n: c for n, c in candidates.items()
-            if c["bytes"] <= flash_bytes and c["latency_us"] <= latency_budget_us}
+def _ignores_ram(candidates, flash_bytes, ram_bytes, latency_budget_us):   # the budget 5.2 added
+    return _best(_within(candidates, flash_bytes, float("inf"), latency_budget_us))
+
+
+def _ram_against_the_flash(candidates, flash_bytes, ram_bytes, latency_budget_us):  # one memory
+    return _best({n: c for n, c in candidates.items() if c["bytes"] + c["ram_bytes"] <= flash_bytes
+                  and c["latency_us"] <= latency_budget_us})
+
+
+def _exact_fit_rejected(candidates, flash_bytes, ram_bytes, latency_budget_us):
+    return _best({n: c for n, c in candidates.items() if c["bytes"] < flash_bytes
+                  and c["ram_bytes"] < ram_bytes and c["latency_us"] < latency_budget_us})
+
+
+def _tie_goes_to_the_larger(candidates, flash_bytes, ram_bytes, latency_budget_us):
+    fits = _within(candidates, flash_bytes, ram_bytes, latency_budget_us)
     return max(fits, key=lambda n: (fits[n]["accuracy"], fits[n]["bytes"])) if fits else None
 
 
-def _smallest_that_fits(candidates, flash_bytes, latency_budget_us):
-    fits = {n: c for n, c in candidates.items()
-            if c["bytes"] <= flash_bytes and c["latency_us"] <= latency_budget_us}
+def _smallest_that_fits(candidates, flash_bytes, ram_bytes, latency_budget_us):
+    fits = _within(candidates, flash_bytes, ram_bytes, latency_budget_us)
     return min(fits, key=lambda n: fits[n]["bytes"]) if fits else None
 
 
-def _max_of_nothing_raises(candidates, flash_bytes, latency_budget_us):
-    fits = {n: c for n, c in candidates.items()
-            if c["bytes"] <= flash_bytes and c["latency_us"] <= latency_budget_us}
+def _max_of_nothing_raises(candidates, flash_bytes, ram_bytes, latency_budget_us):
+    fits = _within(candidates, flash_bytes, ram_bytes, latency_budget_us)
     return max(fits, key=lambda n: (fits[n]["accuracy"], -fits[n]["bytes"]))
 
 
-def _returns_the_numbers(candidates, flash_bytes, latency_budget_us):
-    fits = {n: c for n, c in candidates.items()
-            if c["bytes"] <= flash_bytes and c["latency_us"] <= latency_budget_us}
+def _returns_the_numbers(candidates, flash_bytes, ram_bytes, latency_budget_us):
+    fits = _within(candidates, flash_bytes, ram_bytes, latency_budget_us)
     name = _best(fits)
     return None if name is None else fits[name]
 
@@ -127,7 +137,8 @@ CASES = {
     "check_activation_peak": Case(wrong=[_largest_single_buffer, _every_buffer_at_once,
                                          _values_not_bytes, _output_buffer_index, _last_of_a_tie,
                                          _two_largest_buffers, _dims_added]),
-    "check_choose_model": Case(wrong=[_ignores_latency, _ignores_flash, _exact_fit_rejected,
+    "check_choose_model": Case(wrong=[_ignores_latency, _ignores_flash, _ignores_ram,
+                                      _ram_against_the_flash, _exact_fit_rejected,
                                       _tie_goes_to_the_larger, _smallest_that_fits,
                                       _max_of_nothing_raises, _returns_the_numbers]),
     "check_non_dominated": Case(wrong=[_every_point, _largest_first, _misses_the_most_accurate,
