@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import time
 import warnings
@@ -209,3 +210,27 @@ def litert_latency(
         "batch_size": int(sample.shape[0]),
         "num_threads": num_threads,
     }
+
+
+def read_summary(notebook: str = "04_mnist_project", *, outputs: str | os.PathLike | None = None,
+                 results: str | os.PathLike | None = None) -> tuple[dict, Path]:
+    """A notebook's stage table (its summary.json) and the file it came from: the notebook's own
+    run in `outputs` (default helpers.OUTPUT_DIR/<notebook>/summary.json) unless that was a
+    COURSE_QUICK run, else the committed copy in `results` (default
+    benchmarks/results/NN_summary.json), else the quick run. So a notebook that quotes another's
+    results runs alone in a fresh clone, as on Colab. FileNotFoundError names both places.
+
+    Taught in notebook 01, §6.
+    """
+    import helpers
+
+    if not isinstance(notebook, str) or len(notebook) < 3 or not notebook[:2].isdigit() or "/" in notebook:
+        raise ValueError(f"notebook must be a notebook folder name like '04_mnist_project', got {notebook!r}")
+    sources = [Path(outputs or helpers.OUTPUT_DIR) / notebook / "summary.json",
+               Path(results or helpers.ROOT / "benchmarks" / "results") / f"{notebook[:2]}_summary.json"]
+    found = [(path, json.loads(path.read_text())) for path in sources if path.is_file()]
+    if not found:
+        raise FileNotFoundError(f"no summary of {notebook}: neither {sources[0]} nor {sources[1]} exists "
+                                f"(run notebooks/{notebook}.ipynb to write the first)")
+    path, summary = next(((p, s) for p, s in found if not s.get("quick_run")), found[0])
+    return summary, path

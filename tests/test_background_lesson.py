@@ -1,5 +1,5 @@
 """Notebook 01's helpers and check references against Keras itself: the Conv2D reference of
-Exercise 1.1 (parameters and multiply-adds), metrics.multiply_adds, and pipeline.read_summary."""
+Exercise 1.1 (parameters and multiply-adds), metrics.multiply_adds, and metrics.read_summary."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from helpers import keras, metrics, pipeline
+from helpers import keras, metrics
 from helpers.checks import background
 
 
@@ -83,36 +83,36 @@ def _write(path, summary):
 def test_read_summary_prefers_the_notebooks_own_full_run(tmp_path):
     own = _write(tmp_path / "out" / "04_mnist_project" / "summary.json", {"quick_run": False, "id": "own"})
     _write(tmp_path / "res" / "04_summary.json", {"quick_run": False, "id": "committed"})
-    summary, path = pipeline.read_summary("04_mnist_project", outputs=tmp_path / "out", results=tmp_path / "res")
+    summary, path = metrics.read_summary("04_mnist_project", outputs=tmp_path / "out", results=tmp_path / "res")
     assert (summary["id"], path) == ("own", own)
 
 
 def test_read_summary_skips_a_quick_run_for_the_committed_copy(tmp_path):
     _write(tmp_path / "out" / "04_mnist_project" / "summary.json", {"quick_run": True, "id": "quick"})
     committed = _write(tmp_path / "res" / "04_summary.json", {"quick_run": False, "id": "committed"})
-    summary, path = pipeline.read_summary("04_mnist_project", outputs=tmp_path / "out", results=tmp_path / "res")
+    summary, path = metrics.read_summary("04_mnist_project", outputs=tmp_path / "out", results=tmp_path / "res")
     assert (summary["id"], path) == ("committed", committed)
 
 
 def test_read_summary_uses_a_quick_run_when_it_is_all_there_is(tmp_path):
     quick = _write(tmp_path / "out" / "04_mnist_project" / "summary.json", {"quick_run": True, "id": "quick"})
-    summary, path = pipeline.read_summary("04_mnist_project", outputs=tmp_path / "out", results=tmp_path / "res")
+    summary, path = metrics.read_summary("04_mnist_project", outputs=tmp_path / "out", results=tmp_path / "res")
     assert (summary["id"], path) == ("quick", quick)
 
 
 def test_read_summary_names_both_places_when_there_is_none(tmp_path):
     with pytest.raises(FileNotFoundError, match="neither .*summary.json nor .*04_summary.json"):
-        pipeline.read_summary("04_mnist_project", outputs=tmp_path / "out", results=tmp_path / "res")
+        metrics.read_summary("04_mnist_project", outputs=tmp_path / "out", results=tmp_path / "res")
 
 
 @pytest.mark.parametrize("bad", ["", "mnist", "04/x", 4])
 def test_read_summary_refuses_a_name_that_is_not_a_notebook_folder(bad):
     with pytest.raises(ValueError, match="notebook must be"):
-        pipeline.read_summary(bad)
+        metrics.read_summary(bad)
 
 
 def test_the_committed_summary_of_notebook_04_is_found_in_a_fresh_clone(tmp_path):
-    summary, path = pipeline.read_summary("04_mnist_project", outputs=tmp_path)  # no run of 04 here
+    summary, path = metrics.read_summary("04_mnist_project", outputs=tmp_path)  # no run of 04 here
     assert path.name == "04_summary.json" and not summary["quick_run"]
     files = {row["file"] for row in summary["stages"]}
     assert {"mlp_float.tflite", "cnn_float.tflite", summary["final_model"]} <= files, \
