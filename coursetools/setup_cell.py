@@ -27,7 +27,7 @@ MARKER = "# Setup cell (the same in every notebook"
 # it): the tested versions, from helpers.versions.TESTED, which `coursetools pins` generates from
 # requirements.txt. Keras may be newer than the tested one: Colab's TensorFlow may need it.
 COLAB_SPECIFIERS = {"tensorflow-model-optimization": "==", "ai-edge-litert": "==",
-                    "ai-edge-quantizer": "==", "optuna": "==", "keras": ">="}
+                    "ai-edge-quantizer": "==", "optuna": "==", "keras": ">=", "tflite-micro": "=="}
 
 
 def recorded_repo(pyproject: Path = PYPROJECT) -> str:

@@ -57,7 +57,7 @@ def output_dir(notebook: str) -> Path:
 # What the notebooks import. The instructors' tools (student copies, grading, nbgrader metadata, the
 # setup cell) are the separate package coursetools, which imports helpers, never the other way.
 _SUBMODULES = {
-    "checks", "data", "deploy", "keras3_pruning", "litert_quantizer", "masks", "metrics", "models", "pipeline",
+    "checks", "data", "deploy", "keras3_pruning", "litert_quantizer", "masks", "metrics", "micro", "models", "pipeline",
     "plots", "pruning", "quantization", "quiet", "search", "tflite_anatomy", "training", "versions",
 }
 

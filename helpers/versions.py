@@ -22,6 +22,7 @@ TESTED = {
     "ai-edge-litert": "2.3.0",
     "ai-edge-quantizer": "0.10.0",
     "optuna": "5.0.0",
+    "tflite-micro": "0.dev20261023182759",
 }
 # --- end of the generated pins ---
 
