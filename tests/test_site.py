@@ -336,8 +336,8 @@ def test_every_page_reads_as_intended_in_a_real_browser(served, browser):
         for image in seen["images"]:
             assert image["width"] > 0, f"{page}: image {image['src']} did not load"
             assert image["alt"].strip(), f"{page}: image {image['src']} has no alt text"
-        assert not seen["hiddenTests"], f"{page} shows hidden tests"
-        if page.startswith("notebooks/"):
+        if page.startswith("notebooks/"):  # (the instructors' guide explains the hidden-test markers)
+            assert not seen["hiddenTests"], f"{page} shows hidden tests"
             notebook = page.removesuffix(".html") + ".ipynb"
             assert seen["colab"], f"{page} has no Colab link"
             for link in seen["colab"]:
