@@ -42,6 +42,7 @@ import copy
 import hashlib
 import html.parser
 import io
+import logging
 import os
 import posixpath
 import re
@@ -72,7 +73,7 @@ CACHE_LIMIT = 60  # executions kept (the oldest go first): a few generations of 
 SOLUTION_PROMPT = "Show solution"
 WIDGET = "application/vnd.jupyter.widget-view+json"
 INSTRUCTORS_HEADING = "## For instructors"
-SITE_EXTRA = {"sphinx", "myst_nb", "sphinx_book_theme", "jupyter_cache"}
+SITE_EXTRA = {"sphinx", "myst_nb", "sphinx_book_theme", "jupyter_cache", "jieba"}
 
 
 class SiteError(Exception):
@@ -430,6 +431,8 @@ def setup(app) -> dict:
     a console error; the same class under the stemmer's real name fixes that.
     """
     from sphinx.search.zh import SearchChinese
+
+    _site_import("jieba").setLogLevel(logging.WARNING)  # not "Building prefix dict ..." on every build
 
     class ChineseSearch(SearchChinese):
         """Sphinx's Chinese search, naming the English stemmer it ships."""

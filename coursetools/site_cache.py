@@ -99,7 +99,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for run in _runs.values():
         notebook = None if run.failed else executed_copy(run)
         if notebook is not None:
-            site.store_executed(cache, notebook, str(run.path), fingerprint, run.seconds)
+            uri = run.path.relative_to(session.config.rootpath) if run.path.is_relative_to(session.config.rootpath) \
+                else run.path  # the clone the standalone check runs in is deleted afterwards
+            site.store_executed(cache, notebook, str(uri), fingerprint, run.seconds)
         if reporter:
             reporter.write_line(f"site cache: {run.path.name} " + ("stored" if notebook is not None
                                                                  else "not stored (a cell failed or was skipped)"))
