@@ -308,6 +308,8 @@ const done = arguments[arguments.length - 1];
     solutions: [...document.querySelectorAll('details.hide')].filter(
       d => d.querySelector('summary').textContent.includes('Show solution')).map(d => d.open),
     hiddenTests: document.body.innerText.includes('HIDDEN TESTS'),
+    noise: [...article.querySelectorAll('.cell_output')].map(e => e.innerText).filter(
+      t => /\\d+%\\||absl::|oneDNN custom operations|^[IWEF]\\d{4} \\d\\d:\\d\\d/m.test(t)),
   });
  } catch (error) { done({error: String(error)}); }
 })();
@@ -338,6 +340,7 @@ def test_every_page_reads_as_intended_in_a_real_browser(served, browser):
             assert image["alt"].strip(), f"{page}: image {image['src']} has no alt text"
         if page.startswith("notebooks/"):  # (the instructors' guide explains the hidden-test markers)
             assert not seen["hiddenTests"], f"{page} shows hidden tests"
+            assert seen["noise"] == [], f"{page}: progress-bar debris or library log lines {seen['noise']}"
             notebook = page.removesuffix(".html") + ".ipynb"
             assert seen["colab"], f"{page} has no Colab link"
             for link in seen["colab"]:
