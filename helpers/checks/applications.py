@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -11,7 +12,7 @@ from ._common import _as_int, call_answer, passed, require_answer
 
 def _peak_reference(shapes, bytes_per_value):
     sizes = [int(np.prod(shape)) * bytes_per_value for shape in shapes]
-    pairs = [a + b for a, b in zip(sizes[:-1], sizes[1:])]
+    pairs = [a + b for a, b in itertools.pairwise(sizes)]
     layer = int(np.argmax(pairs))  # the first of equal maxima
     return pairs[layer], layer
 
@@ -60,7 +61,7 @@ def check_activation_peak(activation_peak: Callable) -> None:
                         "take the largest of these input + output totals, in bytes.")
             raise AssertionError(f"{name}: {call} says the peak is {peak} bytes: {hint}")
         if layer != want_layer:
-            pairs = [a + b for a, b in zip(sizes[:-1], sizes[1:])]
+            pairs = [a + b for a, b in itertools.pairwise(sizes)]
             if 0 <= layer < len(pairs) and pairs[layer] == want_peak:
                 hint = "several layers tie here. Hint: report the first of them."
             elif layer == want_layer + 1:

@@ -1,5 +1,7 @@
 """Known-wrong answers for notebook 05's exercise checks (the solutions come from the notebook)."""
 
+import itertools
+
 import numpy as np
 
 from exercise_cases import Case
@@ -11,7 +13,7 @@ def _sizes(shapes, bytes_per_value):
 
 def _pairs(shapes, bytes_per_value):
     sizes = _sizes(shapes, bytes_per_value)
-    return [a + b for a, b in zip(sizes[:-1], sizes[1:])]
+    return [a + b for a, b in itertools.pairwise(sizes)]
 
 
 def _largest_single_buffer(shapes, bytes_per_value):   # forgets that input and output coexist
@@ -46,7 +48,7 @@ def _two_largest_buffers(shapes, bytes_per_value):     # ignores which layer own
 
 def _dims_added(shapes, bytes_per_value):              # sum(shape) instead of its product
     sizes = [sum(shape) * bytes_per_value for shape in shapes]
-    pairs = [a + b for a, b in zip(sizes[:-1], sizes[1:])]
+    pairs = [a + b for a, b in itertools.pairwise(sizes)]
     return max(pairs), int(np.argmax(pairs))
 
 
