@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +13,9 @@ from helpers import ROOT, versions
 
 
 def test_tested_versions_are_the_ones_requirements_txt_pins():
-    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==([^\s#]+)", (ROOT / "requirements.txt").read_text(),
-                           re.MULTILINE))
+    from coursetools.pins import lock_pins  # the one parser of the lock (markers and comments included)
+
+    pins = lock_pins((ROOT / "requirements.txt").read_text())
     for name, version in versions.TESTED.items():
         assert pins.get(name) == version, f"requirements.txt pins {name}=={pins.get(name)}"
 
