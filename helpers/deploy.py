@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -111,22 +112,30 @@ def prepare_input(images: np.ndarray, detail: dict) -> np.ndarray:
     return x.astype(dtype)
 
 
+def classify_each(images: np.ndarray, detail: dict, run: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Check `images` (N, H, W) against the model's input `detail`, prepare them as its input
+    (prepare_input), and return the argmax of `run(one_image_batch)` for each image, one at a time:
+    the loop that every runtime's predict shares (LiteRT's here, TFLM's in helpers.micro)."""
+    expected = tuple(int(d) for d in detail["shape"][1:])
+    if tuple(np.shape(images)[1:]) != expected:
+        raise ValueError(f"images must have shape (N, {', '.join(map(str, expected))}), "
+                         f"got {np.shape(images)}")
+    x = prepare_input(images, detail)
+    return np.array([int(np.argmax(run(x[i : i + 1]))) for i in range(len(x))], dtype=np.int64)
+
+
 def tflite_predict(model: TFLiteModel, images: np.ndarray) -> np.ndarray:
     """Return the predicted class of every image, running the model one image at a time."""
     interpreter = make_interpreter(model)
     detail = interpreter.get_input_details()[0]
     output_index = interpreter.get_output_details()[0]["index"]
-    expected = tuple(detail["shape"][1:])
-    if tuple(np.shape(images)[1:]) != expected:
-        raise ValueError(f"images must have shape (N, {', '.join(map(str, expected))}), "
-                         f"got {np.shape(images)}")
-    x = prepare_input(images, detail)
-    predictions = np.empty(len(x), dtype=np.int64)
-    for i in range(len(x)):
-        interpreter.set_tensor(detail["index"], x[i : i + 1])
+
+    def run(x: np.ndarray) -> np.ndarray:
+        interpreter.set_tensor(detail["index"], x)
         interpreter.invoke()
-        predictions[i] = int(np.argmax(interpreter.get_tensor(output_index)[0]))
-    return predictions
+        return interpreter.get_tensor(output_index)[0]
+
+    return classify_each(images, detail, run)
 
 
 C_KEYWORDS = frozenset(

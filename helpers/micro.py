@@ -20,7 +20,7 @@ import tempfile
 import numpy as np
 
 from helpers._validate import positive_int
-from helpers.deploy import TFLiteModel, prepare_input, read_tflite
+from helpers.deploy import TFLiteModel, classify_each, read_tflite
 
 try:
     from tflite_micro import runtime as _runtime
@@ -115,18 +115,13 @@ def predict(model: TFLiteModel, images: np.ndarray, arena: int = MEASURING_ARENA
     """Return TFLM's predicted class for every image (N, H, W), one image at a time, quantizing the
     input like LiteRT's path does (deploy.prepare_input), in an arena of `arena` bytes."""
     micro = interpreter(model, arena)
-    detail = _input_detail(micro)
-    expected = tuple(int(d) for d in detail["shape"][1:])
-    if tuple(np.shape(images)[1:]) != expected:
-        raise ValueError(f"images must have shape (N, {', '.join(map(str, expected))}), "
-                         f"got {np.shape(images)}")
-    x = prepare_input(images, detail)
-    predictions = np.empty(len(x), dtype=np.int64)
-    for i in range(len(x)):
-        micro.set_input(x[i : i + 1], 0)
+
+    def run(x: np.ndarray) -> np.ndarray:
+        micro.set_input(x, 0)
         micro.invoke()
-        predictions[i] = int(np.argmax(micro.get_output(0)[0]))
-    return predictions
+        return micro.get_output(0)[0]
+
+    return classify_each(images, _input_detail(micro), run)
 
 
 def resolver_method(operator: str) -> str:
