@@ -17,7 +17,7 @@ import helpers  # noqa: F401  (sets TF_USE_LEGACY_KERAS before any test imports 
 # Seconds each notebook may take from a clean kernel on the course's reference machine (2 CPU cores).
 NOTEBOOK_BUDGET_S = {
     "01_background.ipynb": 120,
-    "02_pruning.ipynb": 180,
+    "02_pruning.ipynb": 240,  # issue 20: section 9 trains to convergence with both controls (160 s measured)
     "03_quantization.ipynb": 240,
     "04_mnist_project.ipynb": 360,  # issue 12: a record recipe with a margin (at most 420)
     "05_applications.ipynb": 300,
