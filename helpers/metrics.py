@@ -27,12 +27,13 @@ def count_params(model) -> int:
     return int(sum(np.prod(w.shape) for w in model.trainable_weights + _frozen(model)))
 
 
-def layer_multiply_adds(layer) -> int:
+def layer_multiply_adds(layer, nonzero_only: bool = False) -> int:
     """Multiply-adds of one input (batch of 1) through a built Keras layer: Dense, Conv2D and
     DepthwiseConv2D multiply each kernel weight once per output position (a bias adds, it does
     not multiply); layers without weights and BatchNormalization (folded into the convolution
     before it when exported) count 0; a nested model counts its layers. Any other layer with
-    weights raises a ValueError.
+    weights raises a ValueError. With `nonzero_only`, only nonzero kernel weights count: the work
+    left if every zero were skipped (notebook 02, §9).
 
     Taught in notebook 01, §4.
     """
@@ -40,7 +41,7 @@ def layer_multiply_adds(layer) -> int:
 
     layers = keras.layers
     if isinstance(layer, keras.Model):
-        return multiply_adds(layer)
+        return multiply_adds(layer, nonzero_only)
     if isinstance(layer, layers.DepthwiseConv2D):
         kernel = layer.depthwise_kernel
     elif isinstance(layer, layers.Dense | layers.Conv2D) and not isinstance(layer, layers.Conv2DTranspose):
@@ -51,13 +52,14 @@ def layer_multiply_adds(layer) -> int:
         raise ValueError(f"layer {layer.name!r} is a {type(layer).__name__}; multiply-adds are counted for "
                          "Dense, Conv2D and DepthwiseConv2D layers (and layers without weights)")
     positions = int(np.prod(layer.output_shape[1:-1]))  # every axis but the batch and the channels
-    return positions * int(np.prod(kernel.shape))
+    weights = int(np.count_nonzero(kernel.numpy())) if nonzero_only else int(np.prod(kernel.shape))
+    return positions * weights
 
 
-def multiply_adds(model) -> int:
+def multiply_adds(model, nonzero_only: bool = False) -> int:
     """Multiply-adds of one input through a Keras model: `layer_multiply_adds` summed over its layers."""
     _require_model(model)
-    return sum(layer_multiply_adds(layer) for layer in model.layers)
+    return sum(layer_multiply_adds(layer, nonzero_only) for layer in model.layers)
 
 
 def _frozen(model) -> list:

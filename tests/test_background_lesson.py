@@ -54,6 +54,21 @@ def test_multiply_adds_counts_convolutions_per_output_position_and_skips_batch_n
     assert metrics.multiply_adds(model) == 25 * 72 + 9 * 36 + 4 * 3
 
 
+def test_multiply_adds_of_nonzero_weights_skips_each_zero_at_every_position():
+    model = keras.Sequential([
+        keras.Input((6, 6, 1)),
+        keras.layers.Conv2D(2, 3, name="conv"),  # 4x4 positions, 3*3*1*2 = 18 weights
+        keras.layers.Flatten(),
+        keras.layers.Dense(3, name="dense"),     # 32*3 = 96 weights
+    ])
+    conv, dense = model.get_layer("conv"), model.get_layer("dense")
+    conv.kernel.assign(np.where(np.arange(18).reshape(3, 3, 1, 2) < 5, 0.0, 1.0))  # 5 zeros
+    dense.kernel.assign(np.zeros((32, 3)))
+    assert metrics.multiply_adds(model) == 16 * 18 + 96
+    assert metrics.multiply_adds(model, nonzero_only=True) == 16 * 13 + 0
+    assert metrics.layer_multiply_adds(conv, nonzero_only=True) == 16 * 13
+
+
 def test_multiply_adds_counts_a_nested_model():
     inner = keras.Sequential([keras.Input((6,)), keras.layers.Dense(5)])
     outer = keras.Sequential([keras.Input((6,)), inner, keras.layers.Dense(2)])
