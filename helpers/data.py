@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers import ROOT
+from helpers._validate import integer
 
 DATA_DIR = ROOT / "data"
 MNIST_PATH = DATA_DIR / "mnist.npz"
@@ -110,12 +111,8 @@ def load_mnist(
     ``seed``); the test set is always the full 10,000 images.
     """
     path = MNIST_PATH if path is None else Path(path)
-    if per_class is not None and (isinstance(per_class, bool) or not isinstance(per_class, int)
-                                  or not 1 <= per_class <= 5421):
-        raise ValueError(
-            f"per_class must be an int from 1 to 5421 (the smallest class has 5421 training "
-            f"images), got {per_class!r}"
-        )
+    if per_class is not None:
+        integer("per_class", per_class, 1, 5421, hint="the smallest class has 5421 training images")
     arrays = read_verified(path)
     x_train, y_train = arrays["x_train"], arrays["y_train"]
     x_test, y_test = arrays["x_test"], arrays["y_test"]
