@@ -368,6 +368,7 @@ def test_the_student_copy_offered_for_download_has_no_solution(served, browser):
 @pytest.mark.site
 def test_a_solution_opens_with_a_click_and_shows_its_code(served, browser):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(served + "notebooks/02_pruning.html")
     details = [d for d in browser.find_elements(By.CSS_SELECTOR, "details.hide")
@@ -377,7 +378,9 @@ def test_a_solution_opens_with_a_click_and_shows_its_code(served, browser):
     assert not code.is_displayed()
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", details[0])
     details[0].find_element(By.TAG_NAME, "summary").click()
-    assert details[0].get_attribute("open") == "true" and code.is_displayed()
+    assert details[0].get_attribute("open") == "true"
+    # The browser lays the opened block out on its next frame: wait for it rather than read it at once.
+    WebDriverWait(browser, 10).until(lambda _: code.is_displayed())
     assert "### BEGIN SOLUTION" in code.text
 
 
