@@ -29,9 +29,12 @@ One command, offline, warnings are errors. The steps, each a function below:
 
 View it with `python -m http.server -d build/site/html` and http://127.0.0.1:8000.
 
-Room for the Chinese edition (issue 24): `build_site` takes the notebook folder (notebooks_zh/) and
-`sphinx_config` the language; that edition adds its README (README.zh-CN.md) as landing page, builds
-into html/zh/, and a language-switcher template linking each page to its counterpart.
+**Editions.** The English edition is built into html/; when the Chinese notebooks (notebooks_zh/,
+kept in step by `coursetools translate`) and README.zh-CN.md exist, the Chinese edition is built the
+same way into html/zh/, with Sphinx's Chinese interface and its own search index. Its code cells are
+the English ones, so jupyter-cache (which hashes a notebook's code) serves it the English executions:
+the course is executed once for both. Every page of either edition starts with a link to its
+counterpart in the other (a plain link, no JavaScript; the link check proves each one resolves).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -58,6 +62,7 @@ import nbformat
 from coursetools.assignments import strip_hidden_tests, student_notebook
 from coursetools.paths import NOTEBOOK_DIR, README, ROOT
 from coursetools.setup_cell import BADGE_IMAGE, GITHUB_REPO
+from coursetools.translation import ZH_NOTEBOOK_DIR
 
 SITE_DIR = ROOT / "build" / "site"
 HTML_DIR = SITE_DIR / "html"
@@ -70,10 +75,45 @@ BADGE = "colab-badge.svg"  # under STATIC_DIR: the Colab badge, copied among the
 EXECUTION_INPUTS = ("helpers", "data/mnist.npz", "benchmarks/results", "requirements.txt")
 EXECUTION_TIMEOUT_S = 900  # per cell, as the test command's nbval
 CACHE_LIMIT = 60  # executions kept (the oldest go first): a few generations of every notebook
-SOLUTION_PROMPT = "Show solution"
 WIDGET = "application/vnd.jupyter.widget-view+json"
-INSTRUCTORS_HEADING = "## For instructors"
 SITE_EXTRA = {"sphinx", "myst_nb", "sphinx_book_theme", "jupyter_cache", "jieba"}
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One language edition of the site: its sources, the folder it is built into, and its words."""
+
+    language: str  # Sphinx's language code (its interface strings)
+    name: str  # the edition's name in its own language, for the switcher
+    notebook_dir: Path
+    readme: Path
+    prefix: str  # its folder under html/ ("" for the main edition)
+    words: dict[str, str]
+
+    def present(self) -> bool:
+        """Whether this edition's notebooks and README exist in the checkout."""
+        return self.readme.is_file() and any(self.notebook_dir.glob("*.ipynb"))
+
+
+ENGLISH = Edition("en", "English", NOTEBOOK_DIR, README, "", {
+    "title": "Model Optimization in Practice",
+    "show": "Show solution", "hide": "Hide solution", "figure": "Figure for “{heading}”",
+    "instructors": "## For instructors", "instructors_title": "# For instructors",
+    "instructors_pointer": "The instructors' guide — student copies, checks, hidden tests and grading — has "
+                           "[its own page](instructors.md).",
+    "lessons": "Lessons", "reference": "Reference", "license": "License",
+    "get": "Get this lesson:", "student": "student copy (exercises without solutions)",
+    "notebook": "this notebook with outputs (.ipynb)", "source": "source on GitHub",
+    "other": "This page in English"})
+CHINESE = Edition("zh_CN", "中文", ZH_NOTEBOOK_DIR, ROOT / "README.zh-CN.md", "zh", {
+    "title": "模型优化实战",
+    "show": "显示答案", "hide": "隐藏答案", "figure": "“{heading}”一节的插图",
+    "instructors": "## 教师指南", "instructors_title": "# 教师指南",
+    "instructors_pointer": "教师指南（学生版、检查、隐藏测试与评分）见[单独的页面](instructors.md)。",
+    "lessons": "课程", "reference": "参考", "license": "许可证",
+    "get": "获取本课：", "student": "学生版（练习不含答案）", "notebook": "含输出的本笔记本（.ipynb）",
+    "source": "GitHub 上的源文件", "other": "本页中文版"})
+EDITIONS = (ENGLISH, CHINESE)
 
 
 class SiteError(Exception):
@@ -186,13 +226,13 @@ def is_solution(cell: nbformat.NotebookNode) -> bool:
     return cell.cell_type == "code" and bool(cell.metadata.get("nbgrader", {}).get("solution"))
 
 
-def collapse_solution(cell: nbformat.NotebookNode) -> None:
+def collapse_solution(cell: nbformat.NotebookNode, edition: Edition = ENGLISH) -> None:
     """Tag a solution cell so that its code is collapsed behind a 'Show solution' control (outputs stay)."""
     tags = cell.metadata.setdefault("tags", [])
     if "hide-input" not in tags:
         tags.append("hide-input")
-    cell.metadata.setdefault("mystnb", {})["code_prompt_show"] = SOLUTION_PROMPT
-    cell.metadata["mystnb"]["code_prompt_hide"] = "Hide solution"
+    cell.metadata.setdefault("mystnb", {})["code_prompt_show"] = edition.words["show"]
+    cell.metadata["mystnb"]["code_prompt_hide"] = edition.words["hide"]
 
 
 def without_carriage_returns(text: str) -> str:
@@ -242,12 +282,12 @@ def figure_words(source: str) -> list[str]:
     return words
 
 
-def alt_text(source: str, heading: str) -> str:
+def alt_text(source: str, heading: str, edition: Edition = ENGLISH) -> str:
     """Alt text for a cell's images: the section it illustrates, then its titles and axis labels."""
     words = figure_words(source)
     comment = next((line.lstrip("# ").strip() for line in source.splitlines() if line.startswith("#")), "")
     details = "; ".join(words) if words else comment
-    return f"Figure for “{heading}”" + (f" — {details}" if details else "")
+    return edition.words["figure"].format(heading=heading) + (f" — {details}" if details else "")
 
 
 def _heading(markdown: str) -> str | None:
@@ -288,16 +328,40 @@ def point_links(markdown: str, page: str, site_paths: dict[str, str], repo: str 
     return _LINK.sub(fix, markdown)
 
 
-def links_cell(name: str, folder: str, repo: str = GITHUB_REPO) -> nbformat.NotebookNode:
+def links_cell(name: str, folder: str, repo: str = GITHUB_REPO, edition: Edition = ENGLISH) -> nbformat.NotebookNode:
     """The line of links under a lesson's title: student copy, this notebook, source on GitHub."""
+    words = edition.words
     return nbformat.v4.new_markdown_cell(
-        f"**Get this lesson:** [student copy (exercises without solutions)](path:../student/{name}) · "
-        f"[this notebook with outputs (.ipynb)](path:{name}) · "
-        f"[source on GitHub]({github_url(f'{folder}/{name}', repo)})")
+        f"**{words['get']}** [{words['student']}](path:../student/{name}) · "
+        f"[{words['notebook']}](path:{name}) · "
+        f"[{words['source']}]({github_url(f'{folder}/{name}', repo)})")
+
+
+def counterpart(document: str, edition: Edition, other: Edition) -> str:
+    """The page of `other` edition that matches `edition`'s `document` (a Sphinx document name)."""
+    folder, other_folder = edition.notebook_dir.name, other.notebook_dir.name
+    if document.startswith(f"{folder}/"):
+        candidate = f"{other_folder}/{document.removeprefix(folder + '/')}"
+        return candidate if (other.notebook_dir / f"{Path(candidate).name}.ipynb").is_file() else "index"
+    return document
+
+
+def switch_line(document: str, edition: Edition, editions: tuple[Edition, ...]) -> str:
+    """A paragraph of plain links from `document` to its counterpart in each other edition being built."""
+    here = posixpath.join(edition.prefix, f"{document}.html")
+    links = []
+    for other in editions:
+        if other is not edition:
+            there = posixpath.join(other.prefix, f"{counterpart(document, edition, other)}.html")
+            href = posixpath.relpath(there, posixpath.dirname(here) or ".")
+            links.append(f'<a class="language-switch" lang="{other.language.replace("_", "-")}" '
+                         f'href="{href}">{other.words["other"]}</a>')
+    return f'<p class="language-switch">🌐 {" · ".join(links)}</p>\n\n' if links else ""
 
 
 def page_notebook(executed: nbformat.NotebookNode, name: str, site_paths: dict[str, str],
-                  folder: str = "notebooks", repo: str = GITHUB_REPO) -> nbformat.NotebookNode:
+                  folder: str = "notebooks", repo: str = GITHUB_REPO, edition: Edition = ENGLISH,
+                  editions: tuple[Edition, ...] = (ENGLISH,)) -> nbformat.NotebookNode:
     """The page version of an executed notebook (see the module's docstring, step 2)."""
     page = copy.deepcopy(executed)
     page.metadata.pop("widgets", None)  # saved widget state: the theme would load the widget JS from a CDN
@@ -312,25 +376,27 @@ def page_notebook(executed: nbformat.NotebookNode, name: str, site_paths: dict[s
         cell.source = strip_hidden_tests(cell.source)
         cell.outputs = clean_outputs(cell.outputs)
         if is_solution(cell):
-            collapse_solution(cell)
+            collapse_solution(cell, edition)
         if any(key.startswith("image/") for o in cell.outputs for key in o.get("data", {})):
-            cell.metadata.setdefault("mystnb", {})["image"] = {"alt": alt_text(cell.source, heading)}
+            cell.metadata.setdefault("mystnb", {})["image"] = {"alt": alt_text(cell.source, heading, edition)}
     if page.cells and page.cells[0].cell_type == "markdown":
-        page.cells.insert(1, links_cell(name, folder, repo))
+        links = links_cell(name, folder, repo, edition)
+        links.source = switch_line(f"{folder}/{Path(name).stem}", edition, editions) + links.source
+        page.cells.insert(1, links)
     return page
 
 
-def split_readme(readme: str) -> tuple[str, str]:
+def split_readme(readme: str, edition: Edition = ENGLISH) -> tuple[str, str]:
     """README.md split into the landing page and the instructors' guide (its 'For instructors' section)."""
-    start = readme.find(f"\n{INSTRUCTORS_HEADING}\n")
+    heading = edition.words["instructors"]
+    start = readme.find(f"\n{heading}\n")
     if start < 0:
-        raise SiteError(f"README.md has no {INSTRUCTORS_HEADING!r} section for the instructors' guide page")
-    end = readme.find("\n## ", start + len(INSTRUCTORS_HEADING) + 1)
+        raise SiteError(f"{edition.readme.name} has no {heading!r} section for the instructors' guide page")
+    end = readme.find("\n## ", start + len(heading) + 1)
     end = len(readme) if end < 0 else end
-    guide = "# For instructors" + readme[start + 1 + len(INSTRUCTORS_HEADING):end]
+    guide = edition.words["instructors_title"] + readme[start + 1 + len(heading):end]
     guide = re.sub(r"^###", "##", guide, flags=re.MULTILINE)
-    landing = (readme[:start + 1] + f"{INSTRUCTORS_HEADING}\n\nThe instructors' guide — student copies, checks, "
-               "hidden tests and grading — has [its own page](instructors.md).\n" + readme[end:])
+    landing = readme[:start + 1] + f"{heading}\n\n{edition.words['instructors_pointer']}\n" + readme[end:]
     return landing, guide
 
 
@@ -340,21 +406,26 @@ def toctree(caption: str, entries: list[str]) -> str:
 
 
 def stage_sources(source_dir: Path, pages: dict[str, nbformat.NotebookNode], students: dict[str, nbformat.NotebookNode],
-                  folder: str = "notebooks", repo: str = GITHUB_REPO) -> None:
+                  folder: str = "notebooks", repo: str = GITHUB_REPO, edition: Edition = ENGLISH,
+                  editions: tuple[Edition, ...] = (ENGLISH,)) -> None:
     """Write the site's sources into `source_dir`: landing page, lessons, student copies, guide, data, license.
     A file whose content is unchanged keeps its time stamp, so Sphinx rebuilds only what changed."""
-    site_paths = _site_paths(list(pages), folder)
-    landing, guide = split_readme(README.read_text(encoding="utf-8"))
-    landing = point_links(landing, "README.md", site_paths, repo)
-    landing += toctree("Lessons", [f"{folder}/{Path(name).stem}" for name in pages])
-    landing += toctree("Reference", ["instructors", "data/README", "license"])
+    readme = _repo_path(edition.readme)
+    site_paths = _site_paths(list(pages), folder, readme)
+    landing, guide = split_readme(edition.readme.read_text(encoding="utf-8"), edition)
+    landing = point_links(landing, readme, site_paths, repo)
+    landing += toctree(edition.words["lessons"], [f"{folder}/{Path(name).stem}" for name in pages])
+    landing += toctree(edition.words["reference"], ["instructors", "data/README", "license"])
     files = {
         "index.md": landing,
-        "instructors.md": point_links(guide, "README.md", site_paths, repo),
+        "instructors.md": point_links(guide, readme, site_paths, repo),
         "data/README.md": point_links((ROOT / "data" / "README.md").read_text(encoding="utf-8"), "data/README.md",
                                       site_paths, repo),
-        "license.md": "# License\n\n```text\n" + (ROOT / "LICENSE").read_text(encoding="utf-8") + "```\n",
+        "license.md": f"# {edition.words['license']}\n\n```text\n" + (ROOT / "LICENSE").read_text(encoding="utf-8")
+        + "```\n",
     }
+    for document in ("index", "instructors", "data/README", "license"):
+        files[f"{document}.md"] = switch_line(document, edition, editions) + files[f"{document}.md"]
     for name, page in pages.items():
         files[f"{folder}/{name}"] = nbformat.writes(page)
         files[f"student/{name}"] = nbformat.writes(students[name])
@@ -365,9 +436,14 @@ def stage_sources(source_dir: Path, pages: dict[str, nbformat.NotebookNode], stu
         (Path(source_dir) / stale).unlink()
 
 
-def _site_paths(names: list[str], folder: str) -> dict[str, str]:
-    """Repository file → its file among the site's sources (README.md is the landing page)."""
-    paths = {"README.md": "index.md", "LICENSE": "license.md", "data/README.md": "data/README.md"}
+def _repo_path(path: Path) -> str:
+    """`path` as the repository names it (posix, relative to the checkout), or its bare name outside it."""
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
+
+
+def _site_paths(names: list[str], folder: str, readme: str = "README.md") -> dict[str, str]:
+    """Repository file → its file among the site's sources (the edition's README is the landing page)."""
+    paths = {readme: "index.md", "LICENSE": "license.md", "data/README.md": "data/README.md"}
     paths.update({f"{folder}/{name}": f"{folder}/{name}" for name in names})
     return paths
 
@@ -387,13 +463,13 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 # --- 3. Sphinx --------------------------------------------------------------------------------------
 
-def sphinx_config(repo: str = GITHUB_REPO, language: str = "en") -> dict:
+def sphinx_config(repo: str = GITHUB_REPO, edition: Edition = ENGLISH) -> dict:
     """The Sphinx configuration of one edition of the site (what a conf.py would hold)."""
     return {
-        "project": "Model Optimization in Practice",
+        "project": edition.words["title"],
         "author": "the course's authors",
         "copyright": "the course's authors, Apache License 2.0",
-        "language": language,
+        "language": edition.language,
         "extensions": ["myst_nb", "coursetools.site"],  # this module's setup(): the Chinese search fix
         "exclude_patterns": ["student/**"],
         "myst_enable_extensions": ["dollarmath", "amsmath"],
@@ -403,7 +479,7 @@ def sphinx_config(repo: str = GITHUB_REPO, language: str = "en") -> dict:
         "nb_merge_streams": True,
         "nb_ipywidgets_js": {},  # no widget JavaScript from a CDN (progress-bar widgets are dropped)
         "html_theme": "sphinx_book_theme",
-        "html_title": "Model Optimization in Practice",
+        "html_title": edition.words["title"],
         "html_static_path": [str(STATIC_DIR)],
         "html_css_files": ["site.css"],
         "html_favicon": str(STATIC_DIR / "favicon.svg"),  # else browsers ask for /favicon.ico (a 404)
@@ -481,7 +557,7 @@ def broken_links(html_dir: Path) -> list[str]:
     script, stylesheet, font or image that would load from another host."""
     html_dir = Path(html_dir)
     pages = {p.relative_to(html_dir).as_posix(): _parse(p) for p in html_dir.rglob("*.html")
-             if p.relative_to(html_dir).parts[0] not in {"_static", "_sources"}}  # the theme's template copies
+             if not {"_static", "_sources"} & set(p.relative_to(html_dir).parts)}  # the theme's template copies
     problems = []
     for page, parsed in sorted(pages.items()):
         for tag, attribute, url in parsed.refs:
@@ -532,28 +608,40 @@ def _site_import(module: str):
         raise
 
 
-def build_site(site_dir: Path = SITE_DIR, notebook_dir: Path = NOTEBOOK_DIR, execute_missing: bool = True,
-               repo: str = GITHUB_REPO, cache_dir: Path | None = None, log=print) -> Path:
-    """Build the whole site into `site_dir`/html and check its links; return the HTML folder.
-    The executions are cached in `cache_dir` (default: `site_dir`/jupyter_cache)."""
-    site_dir = Path(site_dir)
-    cache_dir = site_dir / "jupyter_cache" if cache_dir is None else Path(cache_dir)
-    started = time.perf_counter()
-    paths = sorted(Path(notebook_dir).glob("*.ipynb"))
+def build_edition(edition: Edition, site_dir: Path, cache_dir: Path, execute_missing: bool, repo: str,
+                  editions: tuple[Edition, ...], log=print) -> None:
+    """Stage and build one edition into `site_dir`/html/`edition.prefix` (its sources and state kept apart)."""
+    paths = sorted(edition.notebook_dir.glob("*.ipynb"))
     if not paths:
-        raise SiteError(f"no notebooks in {notebook_dir}")
+        raise SiteError(f"no notebooks in {edition.notebook_dir}")
+    folder = edition.notebook_dir.name
     executed = executed_notebooks(paths, cache_dir, execute_missing, log)
-    site_paths = _site_paths(list(executed), Path(notebook_dir).name)
-    pages = {name: page_notebook(nb, name, site_paths, Path(notebook_dir).name, repo) for name, nb in executed.items()}
+    site_paths = _site_paths(list(executed), folder, _repo_path(edition.readme))
+    pages = {name: page_notebook(nb, name, site_paths, folder, repo, edition, editions)
+             for name, nb in executed.items()}
     # Student copies as `coursetools student notebooks/ --out student/` writes them (badges open student/NN_x.ipynb).
     students = {path.name: student_notebook(nbformat.read(path, as_version=4), path.name, f"student/{path.name}")
                 for path in paths}
-    stage_sources(site_dir / "source", pages, students, Path(notebook_dir).name, repo)
-    build_html(site_dir / "source", site_dir / "html", site_dir / "doctrees", sphinx_config(repo), log)
+    suffix = f"_{edition.prefix}" if edition.prefix else ""
+    stage_sources(site_dir / f"source{suffix}", pages, students, folder, repo, edition, editions)
+    build_html(site_dir / f"source{suffix}", site_dir / "html" / edition.prefix, site_dir / f"doctrees{suffix}",
+               sphinx_config(repo, edition), log)
+
+
+def build_site(site_dir: Path = SITE_DIR, execute_missing: bool = True, repo: str = GITHUB_REPO,
+               cache_dir: Path | None = None, editions: tuple[Edition, ...] | None = None, log=print) -> Path:
+    """Build every edition present (the English one always) into `site_dir`/html and check the links; return
+    the HTML folder. The executions are cached in `cache_dir` (default: `site_dir`/jupyter_cache)."""
+    site_dir = Path(site_dir)
+    cache_dir = site_dir / "jupyter_cache" if cache_dir is None else Path(cache_dir)
+    editions = editions or tuple(e for e in EDITIONS if e is ENGLISH or e.present())
+    started = time.perf_counter()
+    for edition in editions:
+        build_edition(edition, site_dir, cache_dir, execute_missing, repo, editions, log)
     problems = broken_links(site_dir / "html")
     if problems:
         raise SiteError(f"{len(problems)} broken link(s):\n" + "\n".join(problems[:40]))
-    log(f"every internal link resolves; site ready in {time.perf_counter() - started:.0f} s: "
+    log(f"every internal link resolves; {len(editions)} edition(s) ready in {time.perf_counter() - started:.0f} s: "
         f"{site_dir / 'html' / 'index.html'}")
     return site_dir / "html"
 
@@ -571,8 +659,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build the site; exit 1 naming what went wrong."""
     if args.clean:
-        for name in ("html", "doctrees", "source"):
-            shutil.rmtree(Path(args.out) / name, ignore_errors=True)
+        for edition in EDITIONS:
+            suffix = f"_{edition.prefix}" if edition.prefix else ""
+            for name in ("html", f"doctrees{suffix}", f"source{suffix}"):
+                shutil.rmtree(Path(args.out) / name, ignore_errors=True)
     try:
         build_site(args.out, execute_missing=not args.cached_only)
     except SiteError as error:

@@ -226,6 +226,50 @@ def test_the_build_folder_is_ignored_by_git():
     assert done.returncode == 0, "build/site/ must be git-ignored"
 
 
+def _edition(base: Path, edition: site.Edition, title: str, prose: str) -> site.Edition:
+    """A copy of `edition` whose notebooks and README are one tiny lesson and a README under `base`."""
+    notebooks = base / edition.notebook_dir.name
+    notebooks.mkdir(parents=True)
+    lesson = _tiny(notebooks, "01_tiny.ipynb", "def answer(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n"
+                   "    ### END SOLUTION")
+    notebook = nbformat.read(lesson, as_version=4)
+    notebook.cells[0].source = f"# {title}\n\n{prose}"
+    notebook.cells[1].metadata["nbgrader"] = {"solution": True, "grade": False, "grade_id": "01_answer"}
+    nbformat.write(notebook, lesson)
+    readme = base / edition.readme.name
+    readme.write_text(f"# {title}\n\n[{title}]({notebooks.name}/01_tiny.ipynb)\n\n{edition.words['instructors']}"
+                      "\n\nText.\n\n## License\n\nApache 2.0\n", encoding="utf-8")
+    return site.Edition(edition.language, edition.name, notebooks, readme, edition.prefix, edition.words)
+
+
+def test_both_editions_build_and_every_page_links_to_its_counterpart(tmp_path):
+    english = _edition(tmp_path, site.ENGLISH, "Pruning", "We remove the smallest weights.")
+    chinese = _edition(tmp_path, site.CHINESE, "剪枝", "我们去掉最小的权重。")
+    html = site.build_site(tmp_path / "site", editions=(english, chinese), log=lambda _: None)
+    lesson_en = (html / "notebooks" / "01_tiny.html").read_text(encoding="utf-8")
+    lesson_zh = (html / "zh" / "notebooks_zh" / "01_tiny.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN"' in lesson_zh and '<html lang="en"' in lesson_en
+    assert "显示答案" in lesson_zh and "Show solution" in lesson_en and "学生版" in lesson_zh
+    assert 'href="../zh/notebooks_zh/01_tiny.html">本页中文版' in lesson_en
+    assert 'href="../../notebooks/01_tiny.html">This page in English' in lesson_zh
+    for page in ("index", "instructors", "license", "data/README"):
+        other = "../" * page.count("/") + f"zh/{page}.html"
+        assert f'href="{other}">本页中文版' in (html / f"{page}.html").read_text(encoding="utf-8"), page
+    assert (html / "zh" / "searchindex.js").is_file() and "剪枝" in (html / "zh" / "index.html").read_text("utf-8")
+    # the link check already passed inside build_site; it also sees the Chinese edition's pages:
+    (html / "zh" / "notebooks_zh" / "01_tiny.html").write_text(lesson_zh.replace("01_tiny.html", "missing.html"))
+    assert any(problem.startswith("zh/notebooks_zh/01_tiny.html") for problem in site.broken_links(html))
+
+
+def test_a_lesson_without_a_translation_switches_to_the_other_editions_landing_page(tmp_path):
+    english = _edition(tmp_path, site.ENGLISH, "Pruning", "We remove the smallest weights.")
+    chinese = site.Edition("zh_CN", "中文", tmp_path / "notebooks_zh", tmp_path / "README.zh-CN.md", "zh",
+                           site.CHINESE.words)
+    assert site.counterpart("notebooks/01_tiny", english, chinese) == "index"
+    assert 'href="../zh/index.html"' in site.switch_line("notebooks/01_tiny", english, (english, chinese))
+    assert site.switch_line("notebooks/01_tiny", english, (english,)) == ""  # one edition: no switcher
+
+
 # --- heavy: the real site, in a real browser ------------------------------------------------------
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
