@@ -13,9 +13,12 @@ from helpers import ROOT
 
 NOTEBOOK_DIR = ROOT / "notebooks"
 README = ROOT / "README.md"
+ZH_NOTEBOOK_DIR = ROOT / "notebooks_zh"  # the Chinese edition (coursetools translate)
+ZH_README = ROOT / "README.zh-CN.md"
 PYPROJECT = ROOT / "pyproject.toml"
 REQUIREMENTS = ROOT / "requirements.txt"
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 VERSIONS_MODULE = ROOT / "helpers" / "versions.py"
 
-__all__ = ["NOTEBOOK_DIR", "PYPROJECT", "README", "REQUIREMENTS", "RESULTS_DIR", "ROOT", "VERSIONS_MODULE"]
+__all__ = ["NOTEBOOK_DIR", "PYPROJECT", "README", "REQUIREMENTS", "RESULTS_DIR", "ROOT", "VERSIONS_MODULE",
+           "ZH_NOTEBOOK_DIR", "ZH_README"]

@@ -1,7 +1,8 @@
 """The setup cell shared by every notebook, and the repository the Colab badges point at.
 
 `coursetools setup-cell` writes the setup cell and the Colab badge into every notebook under
-notebooks/ and the badges into README.md; `--check` only reports what differs (the test suite runs
+notebooks/ (and notebooks_zh/, whose badges open the Chinese notebooks) and the badges into README.md
+(and README.zh-CN.md); `--check` only reports what differs (the test suite runs
 the same check). A fork runs `coursetools setup-cell --repo OWNER/NAME` once: it records the new
 repository in pyproject.toml (`[tool.coursetools] github-repo`) and rewrites every setup cell,
 badge and link to the old one.
@@ -17,7 +18,7 @@ from pathlib import Path
 import nbformat
 
 from coursetools.cli import UsageError
-from coursetools.paths import NOTEBOOK_DIR, PYPROJECT, README, ROOT
+from coursetools.paths import NOTEBOOK_DIR, PYPROJECT, README, ROOT, ZH_NOTEBOOK_DIR, ZH_README
 from helpers.versions import TESTED
 
 REPO_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*"
@@ -163,6 +164,15 @@ def sync(notebook_dir: Path = NOTEBOOK_DIR, check_only: bool = False, repo: str 
     return differing
 
 
+def sync_editions(check_only: bool = False, repo: str = GITHUB_REPO) -> list[Path]:
+    """`sync` for each edition present: notebooks/ with README.md, notebooks_zh/ with README.zh-CN.md."""
+    differing = []
+    for notebook_dir, readme in ((NOTEBOOK_DIR, README), (ZH_NOTEBOOK_DIR, ZH_README)):
+        if Path(notebook_dir).is_dir():
+            differing += sync(notebook_dir, check_only, repo, readme)
+    return differing
+
+
 def set_repo(repo: str, pyproject: Path = PYPROJECT) -> None:
     """Record `repo` in pyproject.toml's `[tool.coursetools] github-repo` line (the one place it is kept)."""
     validate_repo(repo)
@@ -191,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
             repo = validate_repo(args.repo)
         except ValueError as error:
             raise UsageError(str(error)) from None
-    differing = sync(check_only=args.check, repo=repo)
+    differing = sync_editions(check_only=args.check, repo=repo)
     if args.repo and repo != GITHUB_REPO:
         set_repo(repo)
         print(f"recorded {repo} in pyproject.toml (was {GITHUB_REPO})")

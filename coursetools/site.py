@@ -60,9 +60,8 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 
 from coursetools.assignments import strip_hidden_tests, student_notebook
-from coursetools.paths import NOTEBOOK_DIR, README, ROOT
+from coursetools.paths import NOTEBOOK_DIR, README, ROOT, ZH_NOTEBOOK_DIR, ZH_README
 from coursetools.setup_cell import BADGE_IMAGE, GITHUB_REPO
-from coursetools.translation import ZH_NOTEBOOK_DIR
 
 SITE_DIR = ROOT / "build" / "site"
 HTML_DIR = SITE_DIR / "html"
@@ -105,7 +104,7 @@ ENGLISH = Edition("en", "English", NOTEBOOK_DIR, README, "", {
     "get": "Get this lesson:", "student": "student copy (exercises without solutions)",
     "notebook": "this notebook with outputs (.ipynb)", "source": "source on GitHub",
     "other": "This page in English"})
-CHINESE = Edition("zh_CN", "中文", ZH_NOTEBOOK_DIR, ROOT / "README.zh-CN.md", "zh", {
+CHINESE = Edition("zh_CN", "中文", ZH_NOTEBOOK_DIR, ZH_README, "zh", {
     "title": "模型优化实战",
     "show": "显示答案", "hide": "隐藏答案", "figure": "“{heading}”一节的插图",
     "instructors": "## 教师指南", "instructors_title": "# 教师指南",

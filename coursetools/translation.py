@@ -28,9 +28,8 @@ from pathlib import Path
 import nbformat
 
 from coursetools.cli import UsageError
-from coursetools.paths import NOTEBOOK_DIR, ROOT
+from coursetools.paths import NOTEBOOK_DIR, ROOT, ZH_NOTEBOOK_DIR
 
-ZH_NOTEBOOK_DIR = ROOT / "notebooks_zh"
 KEY = "translation"  # markdown cell metadata: {"en": the English text this cell translates}
 CJK = re.compile(r"[\u3400-\u9fff]")
 # What is not prose in a markdown cell: code spans and blocks, math, links' targets, HTML tags.

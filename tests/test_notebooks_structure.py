@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -43,7 +44,7 @@ def test_notebook_conventions(path: Path):
 
 
 def test_setup_cell_check_command_passes():
-    assert setup_cell.sync(check_only=True) == []
+    assert setup_cell.sync_editions(check_only=True) == []
 
 
 def test_sync_rewrites_a_drifted_copy(tmp_path):
@@ -55,6 +56,16 @@ def test_sync_rewrites_a_drifted_copy(tmp_path):
     assert setup_cell.sync(tmp_path, check_only=True) == [tmp_path / source.name]
     assert setup_cell.sync(tmp_path) == [tmp_path / source.name]
     assert setup_cell.sync(tmp_path, check_only=True) == []
+
+
+def test_a_chinese_notebooks_badge_opens_the_chinese_notebook(tmp_path):
+    source = NOTEBOOKS[0]
+    folder = tmp_path / "notebooks_zh"
+    folder.mkdir()
+    shutil.copy(source, folder / source.name)
+    assert setup_cell.sync(folder, readme=None) == [folder / source.name]
+    title = nbformat.read(folder / source.name, as_version=4).cells[0].source
+    assert f"/blob/main/notebooks_zh/{source.name})" in title and "/blob/main/notebooks/" not in title
 
 
 def test_the_setup_cell_says_where_to_edit_it():
