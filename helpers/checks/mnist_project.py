@@ -18,38 +18,84 @@ with and without a check run first.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 
 import numpy as np
 
 from ._common import _as_int, call_answer, in_own_thread, passed, require_answer
 
+_SCHEDULES = [  # PolynomialDecay settings and the sparsity asked about
+    dict(target=0.5, initial_sparsity=0.0, final_sparsity=0.7, begin_step=0, end_step=1055, power=3,
+         frequency=100),
+    dict(target=0.6, initial_sparsity=0.2, final_sparsity=0.8, begin_step=50, end_step=450, power=2,
+         frequency=40),
+    dict(target=0.45, initial_sparsity=0.1, final_sparsity=0.9, begin_step=33, end_step=233, power=1,
+         frequency=25),
+    dict(target=0.9, initial_sparsity=0.1, final_sparsity=0.9, begin_step=33, end_step=233, power=1,
+         frequency=25),
+    dict(target=0.7, initial_sparsity=0.0, final_sparsity=0.7, begin_step=0, end_step=1055, power=3,
+         frequency=100),
+    dict(target=0.05, initial_sparsity=0.3, final_sparsity=0.6, begin_step=7, end_step=307, power=3,
+         frequency=10),
+    dict(target=0.3, initial_sparsity=0.0, final_sparsity=0.5, begin_step=120, end_step=1320, power=4,
+         frequency=60),
+    dict(target=0.75, initial_sparsity=0.5, final_sparsity=0.8, begin_step=0, end_step=90, power=3,
+         frequency=7),
+]
+"""The check's cases: none has its target within float32 rounding of a value the schedule takes,
+except where the target is a schedule's own initial or final sparsity."""
 
-def check_pruning_end_step(pruning_end_step: Callable[[int, int, int, float], int]) -> None:
-    """Exercise 4.1: the optimizer step at which a pruning schedule should reach its final
-    sparsity."""
-    name = "Exercise 4.1 (pruning_end_step)"
-    cases = [(54_000, 128, 4, 0.6), (60_000, 32, 1, 1.0), (1000, 300, 2, 0.5), (10, 3, 3, 0.34),
-             (54_000, 256, 5, 0.8)]
-    for n, batch, epochs, fraction in cases:
-        call = f"pruning_end_step({n}, {batch}, {epochs}, {fraction})"
-        got = _as_int(call_answer(pruning_end_step, name, n, batch, epochs, fraction), name, call)
-        want = int(math.ceil(n / batch) * epochs * fraction)
+
+def _tfmot_first_step(target: float, **schedule) -> int | None:
+    """The first step at which TFMOT's own PolynomialDecay updates the mask to at least `target`
+    sparsity (None if it never does): the schedule evaluated at every step, as the pruning
+    wrapper evaluates it during training."""
+    import tensorflow_model_optimization as tfmot
+
+    from helpers import tf
+
+    decay = tfmot.sparsity.keras.PolynomialDecay(**schedule)
+    steps = np.arange(0, schedule["end_step"] + 2 * schedule["frequency"] + 1)
+    update, sparsity = decay(tf.constant(steps, tf.int64))
+    hits = steps[update.numpy() & (sparsity.numpy() >= np.float32(target))]
+    return int(hits[0]) if len(hits) else None
+
+
+def check_first_pruning_step(first_pruning_step: Callable[..., int | None]) -> None:
+    """Exercise 4.1: the first optimizer step at which a PolynomialDecay schedule's mask reaches a
+    given sparsity, checked against TFMOT's own schedule."""
+    name = "Exercise 4.1 (first_pruning_step)"
+    require_answer(first_pruning_step, name)
+    answers = [call_answer(first_pruning_step, name, **case) for case in _SCHEDULES]
+    if all(answer is None for answer in answers):  # a body that returns nothing, or "never" always
+        require_answer(None, name)
+    for case, got in zip(_SCHEDULES, answers, strict=True):
+        schedule = {k: v for k, v in case.items() if k != "target"}
+        call = "first_pruning_step(" + ", ".join(f"{k}={v}" for k, v in case.items()) + ")"
+        want = _tfmot_first_step(case["target"], **schedule)
+        if got is not None:
+            got = _as_int(got, name, call)
         if got == want:
             continue
-        if got == int(n * epochs * fraction):
-            raise AssertionError(f"{name}: {call} = {got} counts images. Hint: the schedule counts "
-                                 "optimizer steps, one per batch.")
-        if got == int(n // batch * epochs * fraction):
-            raise AssertionError(f"{name}: {call} = {got} forgets the last, smaller batch of each "
-                                 "epoch. Hint: Keras runs a final partial batch; round the batches "
-                                 "per epoch up.")
-        raise AssertionError(f"{name}: {call} returned {got}, which is not right. Hint: steps per "
-                             "epoch × epochs gives the total; the schedule should end after the "
-                             "given fraction of it (round down to a whole step).")
-    passed(name, "The schedule counts optimizer steps, so its end_step depends on the data size "
-                 "and the batch size; the article's fixed end_step=1000 ignores both.")
+        begin, end, every = schedule["begin_step"], schedule["end_step"], schedule["frequency"]
+        if want is None:
+            hint = ("TFMOT never applies that sparsity with these settings. Hint: list the steps "
+                    "on which the mask is recomputed, and the sparsity the schedule gives at the "
+                    "last of them.")
+        elif got is None:
+            hint = "the schedule does reach it. Hint: list the steps on which the mask is recomputed."
+        elif got < begin or got > end or (got - begin) % every:
+            hint = ("TFMOT does not recompute the mask on that step. Hint: read in PolynomialDecay's "
+                    "documentation (or its source) on which steps it prunes, counted from where.")
+        else:
+            hint = ("the mask is recomputed on that step, but it is not the first with at least that "
+                    "sparsity. Hint: evaluate PolynomialDecay's formula, with its power, on each "
+                    "update step.")
+        raise AssertionError(f"{name}: {call} returned {got}, which is not what TFMOT's "
+                             f"PolynomialDecay does: {hint}")
+    passed(name, "Your steps match TFMOT's PolynomialDecay, update step by update step; the mask "
+                 "changes only every `frequency` steps, so a schedule can end short of its "
+                 "final sparsity.")
 
 
 def check_pqat_model(make_pqat_model: Callable) -> None:
@@ -89,10 +135,21 @@ def _check_pqat_model(make_pqat_model: Callable, name: str) -> None:
         raise AssertionError(f"{name}: the returned model has no quantization wrappers, so it "
                              "does not simulate int8 during training. Hint: annotate the model "
                              "for quantization, then apply a quantization scheme.")
-    qat.compile(keras.optimizers.SGD(0.5), keras.losses.SparseCategoricalCrossentropy(
-        from_logits=True))
-    qat.fit(rng.random((64, 6, 6)).astype(np.float32), rng.integers(0, 10, 64), epochs=2,
-            batch_size=16, shuffle=False, verbose=0)
+    reference = keras.models.clone_model(model)  # TFMOT's own pruning-preserving QAT, for comparison
+    reference.set_weights(model.get_weights())
+    from helpers.pipeline import prune_preserving_qat
+
+    reference = prune_preserving_qat(reference)
+    images, labels = rng.random((64, 6, 6)).astype(np.float32), rng.integers(0, 10, 64)
+    before = [w.numpy().copy() for w in qat.trainable_weights]
+    for trained in (qat, reference):
+        trained.compile(keras.optimizers.SGD(0.5), keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True))
+        trained.fit(images, labels, epochs=2, batch_size=16, shuffle=False, verbose=0)
+    if not before or all(np.array_equal(b, w.numpy()) for b, w in zip(before, qat.trainable_weights,
+                                                                       strict=True)):
+        raise AssertionError(f"{name}: training did not change any weight of the returned model. "
+                             "Hint: the model must still learn; only the pruned zeros stay put.")
     for layer in qat.layers:
         inner = getattr(layer, "layer", layer)
         if inner.name in zeros:
@@ -102,6 +159,12 @@ def _check_pqat_model(make_pqat_model: Callable, name: str) -> None:
                                      f"zero in layer '{inner.name}' are nonzero again: the "
                                      "sparsity is lost. Hint: plain QAT updates every weight; "
                                      "TFMOT has a scheme that preserves pruning.")
+    probe = rng.random((8, 6, 6)).astype(np.float32)
+    if not np.allclose(qat.predict(probe, verbose=0), reference.predict(probe, verbose=0), atol=1e-4):
+        raise AssertionError(f"{name}: trained the same way, the returned model keeps the zeros but "
+                             "does not compute what TFMOT's pruning-preserving QAT computes. Hint: "
+                             "quantize every layer the way TFMOT's default 8-bit scheme does, "
+                             "with the variant of it that preserves sparsity.")
 
 
 # --- Exercise 4.3: predict the tensor bytes of an int8 .tflite ----------------------------------

@@ -1,7 +1,5 @@
 """Known-wrong answers for notebook 04's exercise checks (the solutions come from the notebook)."""
 
-import math
-
 import numpy as np
 
 from exercise_cases import Case
@@ -12,29 +10,64 @@ def namespace() -> dict:
 
     from helpers import keras
 
-    return {"math": math, "keras": keras, "tfmot": tfmot}
+    return {"keras": keras, "tfmot": tfmot}
 
 
-# --- Exercise 4.1: pruning_end_step ----------------------------------------------------------
+# --- Exercise 4.1: first_pruning_step ---------------------------------------------------------
 
-def _counts_images(n, batch, epochs, fraction):
-    return int(n * epochs * fraction)
-
-
-def _forgets_the_last_batch(n, batch, epochs, fraction):
-    return int(n // batch * epochs * fraction)
+def _sparsity(step, initial_sparsity, final_sparsity, begin_step, end_step, power):
+    p = min(1.0, max(0.0, (step - begin_step) / (end_step - begin_step)))
+    return final_sparsity + (initial_sparsity - final_sparsity) * (1 - p) ** power
 
 
-def _the_articles_fixed_step(n, batch, epochs, fraction):
-    return 1000
+def _ignores_the_frequency(target, initial_sparsity, final_sparsity, begin_step, end_step, power,
+                           frequency):  # the first step of the continuous curve
+    for step in range(begin_step, end_step + 1):
+        if _sparsity(step, initial_sparsity, final_sparsity, begin_step, end_step, power) >= target:
+            return step
+    return None
 
 
-def _rounds_up(n, batch, epochs, fraction):
-    return math.ceil(math.ceil(n / batch) * epochs * fraction)
+def _multiples_of_the_frequency(target, initial_sparsity, final_sparsity, begin_step, end_step,
+                                power, frequency):  # counts update steps from 0, not begin_step
+    for step in range(0, end_step + 1, frequency):
+        if step >= begin_step and _sparsity(step, initial_sparsity, final_sparsity, begin_step,
+                                            end_step, power) >= target:
+            return step
+    return None
 
 
-def _forgets_the_fraction(n, batch, epochs, fraction):
-    return math.ceil(n / batch) * epochs
+def _always_ends_at_end_step(target, initial_sparsity, final_sparsity, begin_step, end_step, power,
+                             frequency):  # believes the mask is updated at end_step too
+    steps = [*range(begin_step, end_step + 1, frequency), end_step]
+    for step in steps:
+        if _sparsity(step, initial_sparsity, final_sparsity, begin_step, end_step, power) >= target:
+            return step
+    return None
+
+
+def _linear_ramp(target, initial_sparsity, final_sparsity, begin_step, end_step, power, frequency):
+    for step in range(begin_step, end_step + 1, frequency):
+        if _sparsity(step, initial_sparsity, final_sparsity, begin_step, end_step, 1) >= target:
+            return step
+    return None
+
+
+def _curve_upside_down(target, initial_sparsity, final_sparsity, begin_step, end_step, power,
+                       frequency):  # slow start, fast end: p ** power instead of 1 - (1 - p) ** power
+    for step in range(begin_step, end_step + 1, frequency):
+        p = (step - begin_step) / (end_step - begin_step)
+        if initial_sparsity + (final_sparsity - initial_sparsity) * p ** power >= target:
+            return step
+    return None
+
+
+def _counts_updates_not_steps(target, initial_sparsity, final_sparsity, begin_step, end_step, power,
+                              frequency):
+    for k, step in enumerate(range(begin_step, end_step + 1, frequency)):
+        if _sparsity(step, initial_sparsity, final_sparsity, begin_step, end_step, power) >= target:
+            return k
+    return None
 
 
 # --- Exercise 4.2: make_pqat_model -----------------------------------------------------------
@@ -60,6 +93,16 @@ def _applies_the_default_scheme(model):  # annotate + apply, but not the prune-p
 
     q = tfmot.quantization.keras
     return q.quantize_apply(q.quantize_annotate_model(model))
+
+
+def _freezes_the_default_scheme(model):  # keeps the zeros by never training anything
+    import tensorflow_model_optimization as tfmot
+
+    q = tfmot.quantization.keras
+    qat = q.quantize_apply(q.quantize_annotate_model(model))
+    for layer in qat.layers:
+        layer.trainable = False
+    return qat
 
 
 # --- Exercise 4.3: predict_int8_bytes --------------------------------------------------------
@@ -122,11 +165,11 @@ def _a_total_not_a_dict(model):
 
 
 CASES = {
-    "check_pruning_end_step": Case(wrong=[_counts_images, _forgets_the_last_batch,
-                                          _the_articles_fixed_step, _rounds_up,
-                                          _forgets_the_fraction]),
+    "check_first_pruning_step": Case(wrong=[_ignores_the_frequency, _multiples_of_the_frequency,
+                                            _always_ends_at_end_step, _linear_ramp,
+                                            _curve_upside_down, _counts_updates_not_steps]),
     "check_pqat_model": Case(wrong=[_plain_qat, _returns_the_model, _annotates_only,
-                                    _applies_the_default_scheme]),
+                                    _applies_the_default_scheme, _freezes_the_default_scheme]),
     "check_int8_bytes": Case(wrong=[_forgets_the_biases, _float32_kernels, _forgets_the_scales,
                                     _bias_only_where_the_layer_has_one, _one_scale_per_tensor,
                                     _int32_zero_points, _counts_every_parameter,
