@@ -38,3 +38,35 @@ def test_the_baseline_is_trained_as_notebook_01_trains_it(cells):
     code = "\n".join(cell.source for cell in cells if cell.cell_type == "code")
     assert "models.train_article_mlp(x_train, y_train)" in code
     assert "build_mlp(" not in code, "a second baseline built and fitted with other settings"
+
+
+def _exercise_functions(cells) -> list[str]:
+    return [re.search(r"^def (\w+)\(", cell.source, flags=re.MULTILINE)[1] for cell in cells
+            if cell.metadata.get("nbgrader", {}).get("solution")]
+
+
+def test_the_exercises_ask_for_what_the_page_does_not_print(cells):
+    """Issue 20: no exercise is a formula printed above it; each has a check that measures the answer
+    (MSE achieved, the converter's bytes, outputs equal after folding, an integer identity)."""
+    assert _exercise_functions(cells) == ["mse_clip", "lloyd_step", "int8_weights", "fold_batch_norm", "folded_bias"]
+    code = "\n".join(cell.source for cell in cells if cell.cell_type == "code")
+    for old in ("def scale_zero_point", "def quantize_dequantize", "def lowest_bits", "check_kmeans_storage_bytes"):
+        assert old not in code, f"{old}: a retired type-the-formula exercise"
+
+
+def test_the_learners_answers_are_used_against_real_files(cells):
+    code = "\n".join(cell.source for cell in cells if cell.cell_type == "code")
+    assert "int8_weights(kernel)" in code and "interpreter.get_tensor(stored[\"index\"])" in code
+    assert "fold_batch_norm(conv_kernel" in code and '"int8", representative_images' in code
+    assert "folded_bias(layer[\"w\"]" in code and "LiteRT reference kernels" in code
+    assert '"MSE-optimal": mse_clip' in code
+
+
+def test_section_10_measures_the_microcontrollers_rounding_and_cites_cmsis_nn(cells):
+    start = next(i for i, cell in enumerate(cells) if re.search(r"^## 10\. ", cell.source, flags=re.MULTILINE))
+    section = cells[start:]
+    code = "\n".join(cell.source for cell in section if cell.cell_type == "code")
+    text = "\n".join(cell.source for cell in section if cell.cell_type == "markdown")
+    assert "micro.interpreter(ptq[\"int8\"])" in code and "ours[rule] != tflm_logits" in code
+    assert "CMSIS_NN_USE_SINGLE_ROUNDING" in text and "github.com/ARM-software/CMSIS-NN/blob/" in text
+    assert "float32 scales" in text and "QuantizeMultiplier" in text

@@ -2,98 +2,69 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from exercise_cases import Case
 
 
-def _signed(bits):
-    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+def _clipped_symmetric(w, top, bits):  # section 4's quantizer, which the 3.1 solution uses
+    qmax = 2 ** (bits - 1) - 1
+    step = top / qmax
+    with np.errstate(divide="ignore", invalid="ignore"):  # a wrong answer may hand it a zero
+        return np.clip(np.round(w / step), -qmax, qmax) * step
 
 
-# --- 3.1 scale_zero_point
-def _scale_over_2_to_the_bits(rmin, rmax, bits):  # 2^b codes, but only 2^b - 1 steps
-    qmin, _ = _signed(bits)
-    rmin, rmax = min(rmin, 0.0), max(rmax, 0.0)
-    scale = (rmax - rmin) / 2 ** bits
-    return scale, round(qmin - rmin / scale)
+def _mse(a, b):
+    return float(np.mean((np.asarray(a, dtype=np.float64) - b) ** 2))
 
 
-def _range_without_zero(rmin, rmax, bits):
-    qmin, qmax = _signed(bits)
-    scale = (rmax - rmin) / (qmax - qmin)
-    return scale, round(qmin - rmin / scale)
+def namespace() -> dict:
+    """The notebook's functions that Exercise 3.1's solution calls (defined on the page above it)."""
+    return {"clipped_symmetric": _clipped_symmetric, "mse": _mse}
 
 
-def _unsigned_codes(rmin, rmax, bits):  # codes 0 … 2^b - 1
-    rmin, rmax = min(rmin, 0.0), max(rmax, 0.0)
-    scale = (rmax - rmin) / (2 ** bits - 1)
-    return scale, round(-rmin / scale)
+# --- 3.1 mse_clip
+def _grid_search(w, bits, candidates=200, quantizer=_clipped_symmetric):
+    tops = np.abs(w).max() * np.arange(1, candidates + 1) / candidates
+    return float(tops[int(np.argmin([_mse(quantizer(w, top, bits), w) for top in tops]))])
 
 
-def _truncates_the_zero_point(rmin, rmax, bits):  # int() cuts toward zero instead of rounding
-    qmin, qmax = _signed(bits)
-    rmin, rmax = min(rmin, 0.0), max(rmax, 0.0)
-    scale = (rmax - rmin) / (qmax - qmin)
-    return scale, int(qmin - rmin / scale)
+def _no_clipping(w, bits):  # the min/max range
+    return float(np.abs(w).max())
 
 
-def _sign_error(rmin, rmax, bits):
-    qmin, qmax = _signed(bits)
-    rmin, rmax = min(rmin, 0.0), max(rmax, 0.0)
-    scale = (rmax - rmin) / (qmax - qmin)
-    return scale, round(qmin + rmin / scale)
+def _a_fixed_percentile(w, bits):  # percentile calibration, not MSE
+    return float(np.percentile(np.abs(w), 99.9))
 
 
-def _zero_point_not_rounded(rmin, rmax, bits):
-    qmin, qmax = _signed(bits)
-    rmin, rmax = min(rmin, 0.0), max(rmax, 0.0)
-    scale = (rmax - rmin) / (qmax - qmin)
-    return scale, qmin - rmin / scale
+def _clipped_weights_ignored(w, bits):  # measures the rounding error inside the range only
+    def rounding_only(w, top, bits):
+        qmax = 2 ** (bits - 1) - 1
+        inside = np.abs(w) <= top
+        return np.where(inside, np.round(w / (top / qmax)) * (top / qmax), w)
+    return _grid_search(w, bits, quantizer=rounding_only)
 
 
-def _scale_only(rmin, rmax, bits):  # not a pair
-    return (max(rmax, 0.0) - min(rmin, 0.0)) / (2 ** bits - 1)
+def _returns_the_step(w, bits):
+    return _grid_search(w, bits) / (2 ** (bits - 1) - 1)
 
 
-# --- 3.2 quantize_dequantize
-def _returns_the_codes(x, scale, zero_point, bits):
-    qmin, qmax = _signed(bits)
-    return np.clip(np.round(x / scale) + zero_point, qmin, qmax)
+def _full_range_quantizer(w, bits):  # searches with ±2^(b-1) levels, not the narrow range
+    def full(w, top, bits):
+        step = top / 2 ** (bits - 1)
+        return np.clip(np.round(w / step), -(2 ** (bits - 1)), 2 ** (bits - 1) - 1) * step
+    return _grid_search(w, bits, quantizer=full)
 
 
-def _no_clipping(x, scale, zero_point, bits):
-    return np.round(x / scale) * scale
+def _coarse_grid(w, bits):  # ten candidates miss the minimum
+    return _grid_search(w, bits, candidates=10)
 
 
-def _rounds_down(x, scale, zero_point, bits):
-    qmin, qmax = _signed(bits)
-    return (np.clip(np.floor(x / scale) + zero_point, qmin, qmax) - zero_point) * scale
+def _returns_the_quantized_weights(w, bits):
+    return _clipped_symmetric(w, _grid_search(w, bits), bits)
 
 
-def _forgets_the_zero_point(x, scale, zero_point, bits):
-    qmin, qmax = _signed(bits)
-    return np.clip(np.round(x / scale), qmin, qmax) * scale
-
-
-def _unsigned_clip(x, scale, zero_point, bits):
-    return (np.clip(np.round(x / scale) + zero_point, 0, 2 ** bits - 1) - zero_point) * scale
-
-
-def _adds_the_zero_point_back(x, scale, zero_point, bits):
-    qmin, qmax = _signed(bits)
-    return (np.clip(np.round(x / scale) + zero_point, qmin, qmax) + zero_point) * scale
-
-
-def _writes_into_x(x, scale, zero_point, bits):
-    qmin, qmax = _signed(bits)
-    x[...] = (np.clip(np.round(x / scale) + zero_point, qmin, qmax) - zero_point) * scale
-    return x
-
-
-# --- 3.3 lloyd_step
+# --- 3.2 lloyd_step
 def _step(values, codebook, nearest, empty=lambda j, codebook: codebook[j], statistic=np.mean):
     return np.array([statistic(values[nearest == j]) if np.any(nearest == j) else empty(j, codebook)
                      for j in range(len(codebook))])
@@ -141,97 +112,153 @@ def _drops_empty_clusters(values, codebook):
                      if np.any(nearest == j)])
 
 
-# --- 3.4 kmeans_storage_bytes
-def _forgets_the_codebook(n_weights, k):
-    return math.ceil(n_weights * math.ceil(math.log2(k)) / 8)
+# --- 3.3 int8_weights
+def _scales(kernel):
+    return np.abs(kernel).max(axis=0) / 127
 
 
-def _fractional_bits(n_weights, k):
-    return math.ceil(n_weights * math.log2(k) / 8) + 4 * k
+def _safe(scales):
+    return np.where(scales > 0, scales, 1.0)
 
 
-def _floor_of_log2(n_weights, k):  # 12 levels in 3 bits?
-    return math.ceil(n_weights * int(math.log2(k)) / 8) + 4 * k
+def _keras_layout(kernel):
+    s = _safe(_scales(kernel))
+    return np.clip(np.round(kernel / s), -127, 127).astype(np.int8), s
 
 
-def _k_bits_per_index(n_weights, k):
-    return math.ceil(n_weights * k / 8) + 4 * k
+def _per_tensor(kernel):
+    s = np.abs(kernel).max() / 127
+    return np.clip(np.round(kernel / s), -127, 127).astype(np.int8).T, np.array([s])
 
 
-def _bytes_rounded_down(n_weights, k):
-    return n_weights * math.ceil(math.log2(k)) // 8 + 4 * k
+def _scale_over_128(kernel):
+    s = _safe(np.abs(kernel).max(axis=0) / 128)
+    return np.clip(np.round(kernel / s), -128, 127).astype(np.int8).T, s
 
 
-def _one_byte_per_index(n_weights, k):  # indices not packed
-    return n_weights * math.ceil(math.ceil(math.log2(k)) / 8) + 4 * k
+def _affine_scales(kernel):
+    s = _safe(np.ptp(kernel, axis=0) / 255)
+    return np.clip(np.round(kernel / s), -127, 127).astype(np.int8).T, s
 
 
-def _float64_codebook(n_weights, k):
-    return math.ceil(n_weights * math.ceil(math.log2(k)) / 8) + 8 * k
+def _zero_channel_scale_zero(kernel):
+    s = _scales(kernel)
+    with np.errstate(all="ignore"):
+        codes = np.nan_to_num(np.clip(np.round(kernel / s), -127, 127))
+    return codes.astype(np.int8).T, s
 
 
-# --- 3.5 lowest_bits
-def _relative_percent(accuracies, baseline, tolerance_pp=0.5):  # 0.5 % *of* the baseline
-    good = [b for b, a in accuracies.items() if a >= baseline * (1 - tolerance_pp / 100)]
-    return min(good) if good else None
+def _truncated_codes(kernel):  # astype cuts toward zero
+    s = _safe(_scales(kernel))
+    return (kernel / s).astype(np.int8).T, s
 
 
-def _first_in_dict_order(accuracies, baseline, tolerance_pp=0.5):
-    for bits, accuracy in accuracies.items():
-        if accuracy >= baseline - tolerance_pp / 100:
-            return bits
-    return None
+def _float_codes(kernel):
+    s = _safe(_scales(kernel))
+    return np.clip(np.round(kernel / s), -127, 127).T, s
 
 
-def _pp_read_as_a_fraction(accuracies, baseline, tolerance_pp=0.5):
-    good = [b for b, a in accuracies.items() if a >= baseline - tolerance_pp]
-    return min(good) if good else None
+def _scales_per_input(kernel):
+    s = _safe(np.abs(kernel).max(axis=1) / 127)
+    return np.clip(np.round(kernel / s[:, None]), -127, 127).astype(np.int8).T, s
 
 
-def _strictly_less_than(accuracies, baseline, tolerance_pp=0.5):
-    good = [b for b, a in accuracies.items() if baseline - a < tolerance_pp / 100]
-    return min(good) if good else None
+# --- 3.4 fold_batch_norm
+def _no_epsilon(kernel, bias, gamma, beta, mean, variance, epsilon=1e-3):
+    factor = gamma / np.sqrt(variance)
+    return kernel * factor, beta + (bias - mean) * factor
 
 
-def _absolute_difference(accuracies, baseline, tolerance_pp=0.5):  # punishes a gain too
-    good = [b for b, a in accuracies.items() if abs(baseline - a) <= tolerance_pp / 100]
-    return min(good) if good else None
+def _divides_by_the_variance(kernel, bias, gamma, beta, mean, variance, epsilon=1e-3):
+    factor = gamma / (variance + epsilon)
+    return kernel * factor, beta + (bias - mean) * factor
 
 
-def _walks_down_until_the_first_failure(accuracies, baseline, tolerance_pp=0.5):
-    best = None
-    for bits in sorted(accuracies, reverse=True):
-        if accuracies[bits] < baseline - tolerance_pp / 100:
-            break
-        best = bits
-    return best
+def _forgets_the_layer_bias(kernel, bias, gamma, beta, mean, variance, epsilon=1e-3):
+    factor = gamma / np.sqrt(variance + epsilon)
+    return kernel * factor, beta - mean * factor
 
 
-def _min_without_a_default(accuracies, baseline, tolerance_pp=0.5):  # min() of nothing raises
-    return min(b for b, a in accuracies.items() if a >= baseline - tolerance_pp / 100)
+def _forgets_the_mean(kernel, bias, gamma, beta, mean, variance, epsilon=1e-3):
+    factor = gamma / np.sqrt(variance + epsilon)
+    return kernel * factor, beta + bias * factor
 
 
-def _returns_the_accuracy(accuracies, baseline, tolerance_pp=0.5):
-    good = [b for b, a in accuracies.items() if a >= baseline - tolerance_pp / 100]
-    return accuracies[min(good)] if good else None
+def _bias_not_scaled(kernel, bias, gamma, beta, mean, variance, epsilon=1e-3):
+    factor = gamma / np.sqrt(variance + epsilon)
+    return kernel * factor, beta + bias - mean
+
+
+def _beta_scaled_too(kernel, bias, gamma, beta, mean, variance, epsilon=1e-3):
+    factor = gamma / np.sqrt(variance + epsilon)
+    return kernel * factor, (beta + bias - mean) * factor
+
+
+def _multiplies_by_the_std(kernel, bias, gamma, beta, mean, variance, epsilon=1e-3):
+    factor = gamma * np.sqrt(variance + epsilon)
+    return kernel * factor, beta + (bias - mean) * factor
+
+
+def _folds_in_place(kernel, bias, gamma, beta, mean, variance, epsilon=1e-3):
+    factor = gamma / np.sqrt(variance + epsilon)
+    kernel *= factor
+    bias -= mean
+    bias *= factor
+    bias += beta
+    return kernel, bias
+
+
+# --- 3.5 folded_bias
+def _plus_z_x(w_q, b_q, z_x, z_w):
+    w = w_q.astype(np.int64)
+    return b_q + z_x * w.sum(axis=1) + w.shape[1] * z_x * z_w
+
+
+def _no_z_x_z_w_term(w_q, b_q, z_x, z_w):
+    return b_q - z_x * w_q.astype(np.int64).sum(axis=1)
+
+
+def _z_x_z_w_term_negative(w_q, b_q, z_x, z_w):
+    w = w_q.astype(np.int64)
+    return b_q - z_x * w.sum(axis=1) - w.shape[1] * z_x * z_w
+
+
+def _forgets_the_bias(w_q, b_q, z_x, z_w):
+    w = w_q.astype(np.int64)
+    return -z_x * w.sum(axis=1) + w.shape[1] * z_x * z_w
+
+
+def _int8_overflow(w_q, b_q, z_x, z_w):  # z_x * w_q stays int8 and wraps
+    products = np.int8(z_x) * w_q
+    return b_q.astype(np.int64) - products.sum(axis=1, dtype=np.int64) + w_q.shape[1] * z_x * z_w
+
+
+def _sums_over_the_units(w_q, b_q, z_x, z_w):
+    w = w_q.astype(np.int64)
+    column = w.sum(axis=0)
+    return b_q - z_x * column[: len(b_q)].sum() + w.shape[1] * z_x * z_w
+
+
+def _float_mean(w_q, b_q, z_x, z_w):  # mean instead of sum
+    w = w_q.astype(np.int64)
+    return b_q - z_x * w.mean(axis=1) + z_x * z_w
 
 
 CASES = {
-    "check_scale_zero_point": Case(wrong=[
-        _scale_over_2_to_the_bits, _range_without_zero, _unsigned_codes, _truncates_the_zero_point,
-        _sign_error, _zero_point_not_rounded, _scale_only]),
-    "check_quantize_dequantize": Case(wrong=[
-        _returns_the_codes, _no_clipping, _rounds_down, _forgets_the_zero_point, _unsigned_clip,
-        _adds_the_zero_point_back, _writes_into_x]),
+    "check_mse_clip": Case(wrong=[
+        _no_clipping, _a_fixed_percentile, _clipped_weights_ignored, _returns_the_step,
+        _full_range_quantizer, _coarse_grid, _returns_the_quantized_weights]),
     "check_lloyd_step": Case(wrong=[
         _empty_cluster_is_nan, _ties_to_the_upper_level, _updates_in_place,
         _empty_cluster_goes_to_zero, _median, _the_level_below, _returns_the_assignments,
         _drops_empty_clusters]),
-    "check_kmeans_storage_bytes": Case(wrong=[
-        _forgets_the_codebook, _fractional_bits, _floor_of_log2, _k_bits_per_index,
-        _bytes_rounded_down, _one_byte_per_index, _float64_codebook]),
-    "check_lowest_bits": Case(wrong=[
-        _relative_percent, _first_in_dict_order, _strictly_less_than, _pp_read_as_a_fraction,
-        _absolute_difference, _walks_down_until_the_first_failure, _min_without_a_default,
-        _returns_the_accuracy]),
+    "check_int8_weights": Case(wrong=[
+        _keras_layout, _per_tensor, _scale_over_128, _affine_scales, _zero_channel_scale_zero,
+        _truncated_codes, _float_codes, _scales_per_input]),
+    "check_fold_batch_norm": Case(wrong=[
+        _no_epsilon, _divides_by_the_variance, _forgets_the_layer_bias, _forgets_the_mean,
+        _bias_not_scaled, _beta_scaled_too, _multiplies_by_the_std, _folds_in_place]),
+    "check_folded_bias": Case(wrong=[
+        _plus_z_x, _no_z_x_z_w_term, _z_x_z_w_term_negative, _forgets_the_bias, _int8_overflow,
+        _sums_over_the_units, _float_mean]),
 }
