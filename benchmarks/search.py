@@ -7,7 +7,8 @@
 
 Every run resumes the study if it exists (`load_if_exists`): trial counts add up. Each worker
 gets its own sampler seed (seed + worker index), so workers do not propose identical trials. With
-a file storage, a summary (trial count, date, versions) is written beside it as <storage>.json.
+a file storage, a summary (trial count, date, library versions including Optuna's, image counts) is
+written beside it as <storage>.json.
 """
 
 from __future__ import annotations
@@ -115,9 +116,13 @@ def run(args: argparse.Namespace) -> dict:
                "complete": len(complete), "workers": args.workers,
                "seconds": round(time.perf_counter() - start, 1)}
     if "://" not in args.storage:
+        import optuna
+
         Path(args.storage).with_suffix(".json").write_text(json.dumps({
             **summary, "date": datetime.date.today().isoformat(), "python": platform.python_version(),
-            "versions": versions.installed_versions(), "command": " ".join(sys.argv),
+            "versions": {**versions.installed_versions(), "optuna": optuna.__version__},
+            "val_images": args.val_images, "fine_images": args.fine_images, "base_images": args.base_images,
+            "command": " ".join(sys.argv),
         }, indent=2) + "\n")
     return summary
 

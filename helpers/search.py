@@ -122,12 +122,7 @@ class CompressionObjective:
         """Choose the trial's settings, compress, and score on the validation images."""
         from helpers import keras, metrics
 
-        params = {
-            "filters": trial.suggest_categorical("filters", list(FILTERS)),
-            "sparsity": trial.suggest_float("sparsity", *SPARSITY[:2], step=SPARSITY[2]),
-            "fine_tune_epochs": trial.suggest_int("fine_tune_epochs", *FINE_TUNE_EPOCHS),
-            "quantization": trial.suggest_categorical("quantization", list(QUANTIZATION)),
-        }
+        params = suggest_params(trial)
         blob, seconds = compress(params, self.data, self.cache_dir, seed=1000 + trial.number)
         start = time.perf_counter()
         accuracy = metrics.tflite_accuracy(blob, self.data.x_val, self.data.y_val)
@@ -187,7 +182,6 @@ def run_worker(location: str | os.PathLike, study_name: str, n_trials: int, seed
     return len(finished)
 
 
-
 def front_after(study, n_trials: int) -> list:
     """Optuna's Pareto front (best_trials) of the study's first `n_trials` completed trials.
 
@@ -200,3 +194,85 @@ def front_after(study, n_trials: int) -> list:
     prefix = optuna.create_study(directions=[d.name.lower() for d in study.directions])
     prefix.add_trials(sorted(done, key=lambda t: t.number)[:n_trials])
     return sorted(prefix.best_trials, key=lambda t: t.values[1])
+
+
+# --- replaying samplers on a lookup table (notebook 05, §3.1) -----------------------------------
+
+def suggest_params(trial) -> dict:
+    """The search space as Optuna suggestions: the trial's filters, sparsity, fine-tuning epochs and
+    quantization (the same calls, in the same order, for the real objective and for a replay)."""
+    return {
+        "filters": trial.suggest_categorical("filters", list(FILTERS)),
+        "sparsity": trial.suggest_float("sparsity", *SPARSITY[:2], step=SPARSITY[2]),
+        "fine_tune_epochs": trial.suggest_int("fine_tune_epochs", *FINE_TUNE_EPOCHS),
+        "quantization": trial.suggest_categorical("quantization", list(QUANTIZATION)),
+    }
+
+
+def config_key(params: dict) -> tuple:
+    """A hashable name for one configuration of the search space (sparsity rounded to its grid)."""
+    return (int(params["filters"]), round(float(params["sparsity"]), 2), int(params["fine_tune_epochs"]),
+            str(params["quantization"]))
+
+
+def all_configs() -> list[tuple]:
+    """Every configuration of the search space, as config_key tuples (3 x 9 x 2 x 2 = 108)."""
+    low, high, step = SPARSITY
+    sparsities = [round(low + i * step, 2) for i in range(int(round((high - low) / step)) + 1)]
+    epochs = range(FINE_TUNE_EPOCHS[0], FINE_TUNE_EPOCHS[1] + 1)
+    return [(f, s, e, q) for f in FILTERS for s in sparsities for e in epochs for q in QUANTIZATION]
+
+
+def lookup_table(trials) -> dict[tuple, dict]:
+    """Each configuration's (accuracy, bytes): the mean over the completed `trials` that ran it, with
+    `n` their count; a configuration no trial ran (n = 0) is interpolated linearly in sparsity between
+    the nearest measured sparsities with the same other settings (the nearest one at the ends)."""
+    measured: dict[tuple, list] = {}
+    for trial in trials:
+        if trial.values is not None:
+            measured.setdefault(config_key(trial.params), []).append(trial.values)
+    if not measured:
+        raise ValueError("trials must hold at least one completed trial")
+    table = {key: {"values": tuple(float(v) for v in np.mean(values, axis=0)), "n": len(values)}
+             for key, values in measured.items()}
+    for key in all_configs():
+        if key in table:
+            continue
+        filters, sparsity, epochs, quantization = key
+        known = sorted((k[1], v["values"]) for k, v in table.items()
+                       if v["n"] and (k[0], k[2], k[3]) == (filters, epochs, quantization))
+        if not known:
+            raise ValueError(f"no trial ran filters={filters}, fine_tune_epochs={epochs}, "
+                             f"quantization={quantization!r} at any sparsity: nothing to interpolate from")
+        xs = [s for s, _ in known]
+        values = tuple(float(np.interp(sparsity, xs, [v[i] for _, v in known])) for i in range(2))
+        table[key] = {"values": values, "n": 0}
+    return table
+
+
+class LookupObjective:
+    """An Optuna objective that answers from a lookup_table instead of training: replays a search in
+    milliseconds per trial. Taught in notebook 05, §3.1."""
+
+    def __init__(self, table: dict[tuple, dict]):
+        missing = set(all_configs()) - set(table)
+        if missing:
+            raise ValueError(f"table lacks {len(missing)} configuration(s), e.g. {sorted(missing)[0]}")
+        self.table = table
+
+    def __call__(self, trial) -> tuple[float, float]:
+        return self.table[config_key(suggest_params(trial))]["values"]
+
+
+def replay(sampler, table: dict[tuple, dict], n_trials: int):
+    """An in-memory two-objective study (maximize accuracy, minimize bytes) of `n_trials` trials that
+    `sampler` chose and `table` scored."""
+    import optuna
+
+    positive_int("n_trials", n_trials)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with warnings.catch_warnings():  # some samplers' multi-objective support is marked experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+        study.optimize(LookupObjective(table), n_trials=n_trials)
+    return study

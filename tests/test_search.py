@@ -99,6 +99,8 @@ def test_two_workers_share_one_study_and_runs_resume(tmp_path):
     assert len(parallel) == 2, "both worker processes recorded trials"
     summary = json.loads((tmp_path / "study.json").read_text())
     assert summary["trials"] == 6 and summary["versions"]["tensorflow"]
+    assert summary["versions"]["optuna"] == optuna.__version__, "the study records the Optuna that ran it"
+    assert (summary["val_images"], summary["fine_images"], summary["base_images"]) == (300, 300, 1500)
 
 
 def search_study_name() -> str:
@@ -153,5 +155,64 @@ def test_the_shipped_study_is_complete_and_reading_it_changes_nothing():
     assert len(complete) == info["complete"] == len(study.trials) >= 200
     assert sorted(t.number for t in study.trials) == list(range(len(study.trials)))
     assert info["versions"]["tensorflow"] and info["date"]
+    assert info["versions"]["optuna"] or "not recorded" in info["note"], "Optuna's version, or why it is missing"
+    assert info["val_images"] == 5000 and "--val-images" not in info["command"]
     assert len({t.user_attrs["worker_pid"] for t in complete}) == info["workers"] == 2
     assert all(0.0 < t.values[0] <= 1.0 and t.values[1] > 1000 for t in complete)
+
+
+def _trial(params: dict, values: list[float]):
+    distributions = {"filters": optuna.distributions.CategoricalDistribution(list(search.FILTERS)),
+                     "sparsity": optuna.distributions.FloatDistribution(*search.SPARSITY[:2], step=search.SPARSITY[2]),
+                     "fine_tune_epochs": optuna.distributions.IntDistribution(*search.FINE_TUNE_EPOCHS),
+                     "quantization": optuna.distributions.CategoricalDistribution(list(search.QUANTIZATION))}
+    return optuna.trial.create_trial(params=params, distributions=distributions, values=values)
+
+
+def test_the_search_space_has_108_configurations():
+    configs = search.all_configs()
+    assert len(configs) == len(set(configs)) == 3 * 9 * 2 * 2
+    assert {c[1] for c in configs} == {0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9}
+
+
+def test_lookup_table_averages_repeats_and_interpolates_the_rest():
+    trials = []
+    for filters in search.FILTERS:
+        for epochs in search.FINE_TUNE_EPOCHS:
+            for quantization in search.QUANTIZATION:
+                for sparsity, accuracy, size in [(0.5, 0.96, 9000), (0.7, 0.94, 7000), (0.9, 0.90, 5000)]:
+                    trials.append(_trial({"filters": filters, "sparsity": sparsity, "fine_tune_epochs": epochs,
+                                          "quantization": quantization}, [accuracy, size]))
+    trials.append(_trial({"filters": 4, "sparsity": 0.5, "fine_tune_epochs": 1, "quantization": "int8"},
+                         [0.94, 9200]))  # a repeat: averaged
+    table = search.lookup_table(trials)
+    assert set(table) == set(search.all_configs())
+    assert table[(4, 0.5, 1, "int8")] == {"values": (0.95, 9100.0), "n": 2}
+    assert table[(8, 0.7, 2, "dynamic")] == {"values": (0.94, 7000.0), "n": 1}
+    interpolated = table[(8, 0.6, 2, "dynamic")]
+    assert interpolated["n"] == 0 and np.allclose(interpolated["values"], (0.95, 8000.0))
+    with pytest.raises(ValueError, match="nothing to interpolate from"):
+        search.lookup_table(trials[:3])
+    with pytest.raises(ValueError, match="at least one completed trial"):
+        search.lookup_table([])
+
+
+def test_a_replay_asks_the_real_search_space_and_answers_from_the_table():
+    table = {key: {"values": (0.5 + key[1] / 10, 1000.0 * key[0]), "n": 1} for key in search.all_configs()}
+    study = search.replay(optuna.samplers.RandomSampler(seed=0), table, 30)
+    assert len(study.trials) == 30
+    for trial in study.trials:
+        assert tuple(trial.values) == table[search.config_key(trial.params)]["values"]
+        assert trial.distributions["sparsity"] == optuna.distributions.FloatDistribution(0.5, 0.9, step=0.05)
+    fixed = {"filters": 8, "sparsity": 0.65, "fine_tune_epochs": 2, "quantization": "int8"}
+    assert search.suggest_params(optuna.trial.FixedTrial(fixed)) == fixed
+    with pytest.raises(ValueError, match="table lacks 1 configuration"):
+        search.LookupObjective({k: v for k, v in table.items() if k != (4, 0.5, 1, "dynamic")})
+
+
+def test_the_shipped_study_covers_the_space_unevenly():
+    study = search.open_study(ROOT / "benchmarks" / "results" / "search_study.log", search_study_name())
+    table = search.lookup_table(study.trials)
+    measured = sum(entry["n"] > 0 for entry in table.values())
+    assert 50 <= measured < len(search.all_configs()) == len(table)
+    assert max(entry["n"] for entry in table.values()) > 2, "NSGA-II re-ran configurations"
