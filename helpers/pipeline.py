@@ -115,13 +115,18 @@ def prune_preserving_qat(model):
 
 
 def stage_record(name: str, path: str | os.PathLike, accuracy: float, nonzero_params: int,
-                 latency_us: float, root: str | os.PathLike | None = None) -> dict:
+                 latency_us: float, root: str | os.PathLike | None = None,
+                 memory: dict | None = None) -> dict:
     """One row of a stage table: the file (relative to `root`), its raw and gzipped bytes,
-    accuracy (fraction), nonzero parameters and LiteRT latency (µs per image)."""
+    accuracy (fraction), nonzero parameters and LiteRT latency (µs per image); with `memory`
+    (from `device_memory`), also the flash and tensor-arena bytes and where the arena was
+    measured."""
     path = Path(path)
     number("accuracy", accuracy, 0, 1, hint="a fraction")
     integer("nonzero_params", nonzero_params, low=0)
     number("latency_us", latency_us, low=0, low_open=True)
+    if memory is not None and not {"flash_bytes", "arena_bytes", "arena_source"} <= set(memory):
+        raise ValueError(f"memory must come from pipeline.device_memory(), got keys {sorted(memory)}")
     file = path.relative_to(root).as_posix() if root is not None else path.name
     return {
         "stage": name,
@@ -131,7 +136,149 @@ def stage_record(name: str, path: str | os.PathLike, accuracy: float, nonzero_pa
         "bytes": file_size(path),
         "gzipped_bytes": gzipped_size(path),
         "latency_us": float(latency_us),
+        **({key: memory[key] for key in ("flash_bytes", "arena_bytes", "arena_source", "tflm_error")
+            if key in memory} if memory is not None else {}),
     }
+
+
+def litert_arena_bytes(model) -> int:
+    """The memory LiteRT's own planner gives the non-constant tensors of `model` (the built-in
+    kernels, no delegate): the span from the lowest to the highest address of its activations
+    and scratch buffers, read after allocate_tensors (notebook 05, §2 teaches the method), summed
+    over LiteRT's separate arenas (tensors more than 4 KiB apart), e.g. weights that a DEQUANTIZE
+    expands once into a persistent float32 buffer."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    from helpers.deploy import read_tflite
+
+    interpreter = Interpreter(model_content=read_tflite(model), num_threads=1,
+                              experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    interpreter.allocate_tensors()
+    ops = interpreter._get_ops_details()
+    produced = {int(i) for op in ops for i in op["outputs"]}
+    read = {int(i) for op in ops for i in op["inputs"] if i >= 0}
+    input_index = interpreter.get_input_details()[0]["index"]
+    constants = read - produced - {input_index}
+    spans = []
+    for tensor in interpreter.get_tensor_details():
+        if tensor["index"] in constants or not tensor["shape"].size:
+            continue
+        try:
+            buffer = interpreter.tensor(tensor["index"])()
+        except ValueError:  # a tensor without memory of its own
+            continue
+        if buffer.nbytes:
+            spans.append((buffer.ctypes.data, buffer.nbytes))
+        del buffer
+    spans.sort()
+    total, group_start, group_end = 0, spans[0][0], spans[0][0] + spans[0][1]
+    for start, size in spans[1:]:  # LiteRT keeps more than one arena (persistent tensors apart)
+        if start - group_end > 4096:
+            total += group_end - group_start
+            group_start, group_end = start, start + size
+        else:
+            group_end = max(group_end, start + size)
+    return total + group_end - group_start
+
+
+def device_memory(model) -> dict:
+    """What a device needs for `model`: flash (the raw .tflite bytes) and RAM (the tensor arena).
+    The arena is TFLM's (helpers.micro.arena_bytes, what a microcontroller reserves) when TFLM
+    can load the file, else LiteRT's planner (`litert_arena_bytes`); "arena_source" says which,
+    and "tflm_error" why TFLM refused."""
+    from helpers import micro
+    from helpers.deploy import read_tflite
+
+    data = read_tflite(model)
+    found = {"flash_bytes": len(data)}
+    try:
+        return {**found, "arena_bytes": micro.arena_bytes(data)["total"], "arena_source": "TFLM"}
+    except (micro.MicroError, ModuleNotFoundError) as error:
+        return {**found, "arena_bytes": litert_arena_bytes(data), "arena_source": "LiteRT",
+                "tflm_error": str(error).split(" | ")[0]}
+
+
+def _median_invoke_us(interpreter, runs: int, warmup: int = 20) -> float:
+    import numpy as np
+
+    detail = interpreter.get_input_details()[0]
+    interpreter.set_tensor(detail["index"], np.zeros(detail["shape"], detail["dtype"]))
+    for _ in range(warmup):
+        interpreter.invoke()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        interpreter.invoke()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1e6)
+
+
+def delegated_operators(interpreter) -> tuple[list[str], list[str]]:
+    """(operators a delegate took over, operators left to the built-in kernels) of an allocated
+    LiteRT interpreter: a node is delegated when its outputs live inside a DELEGATE node (used
+    only by delegated nodes, or written out by the delegate) and are not the delegate's inputs."""
+    ops = interpreter._get_ops_details()
+    delegates = [op for op in ops if op["op_name"] == "DELEGATE"]
+    nodes = [op for op in ops if op["op_name"] != "DELEGATE"]
+    delegate_in = {int(i) for op in delegates for i in op["inputs"]}
+    delegate_out = {int(i) for op in delegates for i in op["outputs"]}
+    outputs = {int(d["index"]) for d in interpreter.get_output_details()}
+    consumers: dict[int, list[int]] = {}
+    for k, op in enumerate(nodes):
+        for i in op["inputs"]:
+            consumers.setdefault(int(i), []).append(k)
+    delegated = [False] * len(nodes)
+    for k in reversed(range(len(nodes))):
+        if not delegates:
+            break
+        outs = [int(i) for i in nodes[k]["outputs"]]
+        delegated[k] = all(
+            t not in delegate_in and (t in delegate_out or (t not in outputs and all(
+                delegated[c] for c in consumers.get(t, [])))) for t in outs)
+    return ([op["op_name"] for op, d in zip(nodes, delegated, strict=True) if d],
+            [op["op_name"] for op, d in zip(nodes, delegated, strict=True) if not d])
+
+
+def xnnpack_profile(model, runs: int = 300) -> dict:
+    """Median µs per invoke of `model` (one thread, a zero input) with LiteRT's default XNNPACK
+    delegate and with the built-in kernels only, and which operators XNNPACK took over.
+    Taught in notebook 04, §7."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    from helpers.deploy import make_interpreter, read_tflite
+
+    runs = positive_int("runs", runs)
+    data = read_tflite(model)
+    with_xnnpack = make_interpreter(data)
+    builtin = Interpreter(model_content=data, num_threads=1,
+                          experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    builtin.allocate_tensors()
+    taken, left = delegated_operators(with_xnnpack)
+    return {"xnnpack_us": _median_invoke_us(with_xnnpack, runs),
+            "builtin_us": _median_invoke_us(builtin, runs), "delegated": taken, "not_delegated": left}
+
+
+def cpu_description() -> str:
+    """This machine's CPU in a line: its model name, and which of the vector instruction sets that
+    LiteRT's kernels (XNNPACK, ruy) use it has (from /proc/cpuinfo on Linux)."""
+    import platform
+
+    name, flags = platform.processor() or platform.machine(), set()
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and value.strip():
+            name = value.strip()
+        elif key.strip() in ("flags", "Features"):
+            flags |= set(value.split())
+    wanted = ("sse4_1", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni",
+              "amx_int8", "asimd", "asimddp", "i8mm")
+    have = [flag for flag in wanted if flag in flags]
+    return f"{name}; {os.cpu_count()} logical CPUs; " + (
+        "vector extensions: " + " ".join(have) if have else "no vector flags reported")
 
 
 # --- notebook 04's recipe, stage by stage and end to end ----------------------------------------
@@ -287,10 +434,12 @@ def pqat_and_fit(stripped, x, y, epochs: int, learning_rate: float, batch_size: 
     return model
 
 
-def to_tflite_batch_one(model, representative_images=None) -> bytes:
+def to_tflite_batch_one(model, representative_images=None, converter_options: dict | None = None) -> bytes:
     """Convert a Keras model for one image at a time (batch dimension fixed to 1): float32, or
     full-integer int8 (int8 input and output, like deploy.to_tflite(model, "int8", ...)) when
     `representative_images` are given. A fixed batch spares the operators that compute it.
+    `converter_options` sets attributes of the TFLiteConverter first, e.g.
+    {"_experimental_disable_per_channel_quantization_for_dense_layers": True}.
 
     Taught in notebook 04, §5."""
     from helpers import tf
@@ -302,18 +451,29 @@ def to_tflite_batch_one(model, representative_images=None) -> bytes:
                            input_signature=[tf.TensorSpec(shape, tf.float32)])
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
         [function.get_concrete_function()], model)
+    for key, value in (converter_options or {}).items():
+        if not hasattr(converter, key):
+            raise ValueError(f"converter_options: the TFLiteConverter has no attribute {key!r}")
+        setattr(converter, key, value)
     return convert(converter, None if representative_images is None else "int8",
                    representative_images)
 
 
-def export_int8(model, representative_images) -> bytes:
+def export_int8(model, representative_images, converter_options: dict | None = None) -> bytes:
     """The record's int8 file: full-integer (int8 input and output), batch of one, tensor names
-    stripped.
+    stripped (`converter_options` as in to_tflite_batch_one).
 
     Taught in notebook 04, §5."""
     from helpers.tflite_anatomy import strip_names
 
-    return strip_names(to_tflite_batch_one(model, representative_images))
+    return strip_names(to_tflite_batch_one(model, representative_images, converter_options))
+
+
+def export_float(model) -> bytes:
+    """A float32 file exported like export_int8's: batch of one, tensor names stripped."""
+    from helpers.tflite_anatomy import strip_names
+
+    return strip_names(to_tflite_batch_one(model))
 
 
 def int4_weights(float_tflite: bytes) -> bytes:

@@ -105,19 +105,109 @@ def test_int4_model_matches_its_summary_row(mnist):
 def test_summary_matches_the_files_on_disk():
     summary = _summary()
     assert len(summary["stages"]) >= 4
-    keys = {"stage", "file", "accuracy", "nonzero_params", "bytes", "gzipped_bytes", "latency_us"}
+    keys = {"stage", "file", "accuracy", "nonzero_params", "bytes", "gzipped_bytes", "latency_us",
+            "flash_bytes", "arena_bytes", "arena_source"}
     for row in summary["stages"]:
         assert keys <= set(row), f"stage row lacks {keys - set(row)}"
         path = OUT / row["file"]
         assert path.is_file(), f"summary.json names {row['file']}, which does not exist in {OUT}"
         data = path.read_bytes()
-        assert row["bytes"] == len(data), f"{row['file']}: summary says {row['bytes']} B"
+        assert row["bytes"] == row["flash_bytes"] == len(data), f"{row['file']}: summary says {row['bytes']} B"
+        assert row["arena_source"] in ("TFLM", "LiteRT") and row["arena_bytes"] > 0, row
         assert row["gzipped_bytes"] == len(gzip.compress(data, 9)), row["file"]
         assert 0 < row["accuracy"] <= 1 and row["latency_us"] > 0 and row["nonzero_params"] > 0
     sizes = [row["gzipped_bytes"] for row in summary["stages"]]
     assert sizes[-1] < min(sizes[:2]), "the final model should be smaller than the float stages"
     ratio = summary["compression_vs_float_baseline"]["gzipped_ratio"]
     assert ratio == pytest.approx(sizes[0] / sizes[-1])
+
+
+@pytest.mark.after_notebooks
+def test_every_stage_is_exported_alike_and_its_arena_is_measured():
+    """Every stage file has a batch of one and no tensor names; the arena is TFLM's where TFLM
+    loads the file (re-measured here), and the final int8 file needs less RAM than the float CNNs."""
+    from helpers import deploy, micro
+
+    summary = _summary()
+    for row in summary["stages"]:
+        data = (OUT / row["file"]).read_bytes()
+        interpreter = deploy.make_interpreter(data)
+        assert interpreter.get_input_details()[0]["shape_signature"][0] == 1, f"{row['file']}: batch"
+        assert not any(d["name"] for d in interpreter.get_tensor_details()), f"{row['file']}: names"
+        if row["arena_source"] == "TFLM":
+            assert row["arena_bytes"] == micro.arena_bytes(data)["total"], row["file"]
+        else:
+            with pytest.raises(micro.MicroError):
+                micro.interpreter(data)
+    final = summary["stages"][-1]
+    assert final["arena_source"] == "TFLM"
+    assert final["arena_bytes"] < min(r["arena_bytes"] for r in summary["stages"][1:3]), "vs the float CNNs"
+
+
+def test_device_memory_prefers_tflm_and_labels_the_fallback():
+    from helpers import pipeline
+
+    model = pipeline.build_record_model()
+    images = np.random.default_rng(0).random((20, 28, 28)).astype(np.float32)
+    int8 = pipeline.export_int8(model, images)
+    memory = pipeline.device_memory(int8)
+    assert memory["flash_bytes"] == len(int8) and memory["arena_source"] == "TFLM"
+    assert memory["arena_bytes"] > 28 * 28  # at least the int8 input image
+    int4 = pipeline.int4_weights(pipeline.to_tflite_batch_one(model))
+    fallback = pipeline.device_memory(int4)
+    assert fallback["arena_source"] == "LiteRT" and "tflm_error" in fallback
+    # LiteRT expands the int4 weights to float32 in RAM: more than the float model's arena
+    assert fallback["arena_bytes"] > pipeline.litert_arena_bytes(pipeline.export_float(model))
+    row = pipeline.stage_record("s", _write(int8), 0.5, 1, 1.0, memory=memory)
+    assert row["flash_bytes"] == row["bytes"] and row["arena_source"] == "TFLM"
+    with pytest.raises(ValueError, match="device_memory"):
+        pipeline.stage_record("s", _write(int8), 0.5, 1, 1.0, memory={"arena_bytes": 1})
+
+
+def _write(data: bytes):
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp()) / "m.tflite"
+    path.write_bytes(data)
+    return path
+
+
+def test_per_tensor_dense_option_stores_one_scale_for_the_classifier():
+    from helpers import pipeline, tflite_anatomy
+
+    model = pipeline.build_record_model()
+    images = np.random.default_rng(1).random((20, 28, 28)).astype(np.float32)
+    option = {"_experimental_disable_per_channel_quantization_for_dense_layers": True}
+    scales = {name: {row["shape"]: row["scales"] for row in tflite_anatomy.constant_tensors(data)
+                     if row["part"] == "weights"}
+              for name, data in (("channel", pipeline.export_int8(model, images)),
+                                 ("tensor", pipeline.export_int8(model, images, option)))}
+    assert scales["channel"][(10, 288)] == 10 and scales["tensor"][(10, 288)] == 1
+    assert scales["channel"][(32, 3, 3, 16)] == scales["tensor"][(32, 3, 3, 16)] == 32
+    with pytest.raises(ValueError, match="no attribute"):
+        pipeline.to_tflite_batch_one(model, images, {"no_such_option": True})
+
+
+def test_xnnpack_profile_times_both_paths_and_lists_delegated_operators():
+    from helpers import pipeline
+
+    model = pipeline.build_record_model()
+    profile = pipeline.xnnpack_profile(pipeline.export_float(model), runs=5)
+    assert profile["xnnpack_us"] > 0 and profile["builtin_us"] > 0
+    assert "CONV_2D" in profile["delegated"] and profile["not_delegated"] == []
+    int4 = pipeline.xnnpack_profile(pipeline.int4_weights(pipeline.to_tflite_batch_one(model)), runs=5)
+    assert "DEQUANTIZE" in int4["not_delegated"]
+    assert "model name" not in pipeline.cpu_description() and "logical CPUs" in pipeline.cpu_description()
+
+
+def test_byte_breakdown_adds_up_raw_and_gzipped():
+    from helpers import pipeline, tflite_anatomy
+
+    data = pipeline.export_float(pipeline.build_record_model())
+    rows = tflite_anatomy.byte_breakdown(data)
+    assert sum(r["bytes"] for r in rows) == len(data)
+    assert sum(r["gzipped_bytes"] for r in rows) == len(gzip.compress(data, 9))
 
 
 def test_missing_outputs_fail_with_a_run_first_message(tmp_path):
