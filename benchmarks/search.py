@@ -95,9 +95,12 @@ def run(args: argparse.Namespace) -> dict:
         added = search.run_worker(args.storage, args.study_name, args.trials, args.seed,
                                   args.cache_dir, data=data)
     else:
-        # Base models are trained once, before the workers start, so none trains them twice.
+        # Base models are trained once, before the workers start, so none trains them twice; the
+        # study (and a database's tables) is created once too: two workers creating the tables of
+        # a fresh PostgreSQL database at the same moment fail with DuplicateTable (measured).
         for filters in search.FILTERS:
             search.base_model(filters, data, args.cache_dir)
+        search.open_study(args.storage, args.study_name, args.seed)
         workers = [subprocess.Popen(
             [sys.executable, __file__, "--trials", str(n), "--storage", args.storage,
              "--study-name", args.study_name, "--seed", str(args.seed + i),
