@@ -150,3 +150,42 @@ def io_types(model: TFLiteModel) -> tuple[str, str]:
         interpreter = make_interpreter(model)
     return (np.dtype(interpreter.get_input_details()[0]["dtype"]).name,
             np.dtype(interpreter.get_output_details()[0]["dtype"]).name)
+
+
+def cpu_name() -> str:
+    """The machine that times a latency, in a line: the CPU's model name (from /proc/cpuinfo on
+    Linux, else `platform`) and how many logical CPUs it has. Print it with every latency table:
+    microseconds from two machines are not comparable.
+
+    Taught in notebook 06, §6.
+    """
+    import platform
+
+    name = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Model", "Hardware") and value.strip():
+                name = value.strip()
+                break
+    except OSError:
+        pass
+    return f"{name or platform.processor() or platform.machine() or 'unknown CPU'}, " \
+           f"{os.cpu_count()} logical CPUs"
+
+
+def matching_model(path: str | os.PathLike, row: dict) -> Path | None:
+    """`path` if it is the very file a stage-table `row` describes (its "bytes" and
+    "gzipped_bytes" match), else None: a missing file, or one rebuilt by another run, must not be
+    timed and paired with that row's accuracy.
+
+    Taught in notebook 06, §6.
+    """
+    from helpers.metrics import file_size, gzipped_size
+
+    if not isinstance(row, dict) or not {"bytes", "gzipped_bytes"} <= set(row):
+        raise ValueError(f"row must be a stage-table dict with 'bytes' and 'gzipped_bytes', got {row!r:.80}")
+    path = Path(path)
+    if not path.is_file():
+        return None
+    return path if (file_size(path), gzipped_size(path)) == (row["bytes"], row["gzipped_bytes"]) else None

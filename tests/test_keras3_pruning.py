@@ -341,3 +341,17 @@ def test_a_keras3_only_process_opts_out_of_legacy_keras_and_loads_no_tf_keras(se
     done = subprocess.run([sys.executable, "-c", code], cwd=helpers.ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-3000:]
+
+
+def test_exercise_6_1s_reference_is_what_the_callback_removes_at_each_update():
+    """The check of Exercise 6.1 (removed_per_update) counts what the callback really zeroes."""
+    from helpers.checks.beyond_tfmot import _removed_per_update
+
+    model = small_model()
+    pruning = GradualMagnitudePruning(["hidden"], 0.6, end_step=25, begin_step=3, frequency=5)
+    watch = Watch(pruning)
+    fit(model, [pruning, watch], optimizer=keras.optimizers.Adam(0.05))
+    zeros_after = [watch.zero_counts[step]["hidden"] for step, _ in pruning.history]
+    removed = [zeros_after[0]] + [b - a for a, b in zip(zeros_after, zeros_after[1:], strict=False)]
+    assert removed == _removed_per_update(1296, 0.6, 3, 25, 5)
+    assert len(removed) == 6 and removed[1] == max(removed)  # front-loaded

@@ -10,67 +10,120 @@ import numpy as np
 from ._common import _as_int, call_answer, in_own_thread, passed, require_answer
 
 
-def _cubic_sparsity(step, initial, final, begin_step, end_step) -> float:
-    """Reference polynomial (cubic) schedule, clamped outside [begin_step, end_step]."""
+def _cubic_sparsity(step, final, begin_step, end_step) -> float:
+    """Reference polynomial (cubic) schedule from 0 to `final`, clamped outside [begin, end]."""
+    if end_step == begin_step:
+        return final if step >= end_step else 0.0
     progress = min(max((step - begin_step) / (end_step - begin_step), 0.0), 1.0)
-    return final + (initial - final) * (1.0 - progress) ** 3
+    return final * (1.0 - (1.0 - progress) ** 3)
 
 
-def check_sparsity_at(sparsity_at: Callable) -> None:
-    """Exercise 6.1: the cubic (polynomial, power 3) schedule's sparsity at optimizer step t."""
-    name = "Exercise 6.1 (sparsity_at)"
-    cases = [(0, 0.0, 0.8, 100, 1000), (100, 0.0, 0.8, 100, 1000), (550, 0.0, 0.8, 100, 1000),
-             (1000, 0.0, 0.8, 100, 1000), (5000, 0.0, 0.8, 100, 1000), (30, 0.2, 0.9, 50, 300),
-             (175, 0.2, 0.9, 50, 300), (299, 0.5, 0.75, 0, 300), (1, 0.0, 0.5, 0, 4)]
+def _update_steps(begin_step, end_step, frequency) -> list[int]:
+    """The steps at which GradualMagnitudePruning recomputes its masks: begin, every
+    `frequency` steps after it, and end."""
+    return [t for t in range(begin_step, end_step + 1)
+            if (t - begin_step) % frequency == 0 or t == end_step]
+
+
+def _removed_per_update(size, final, begin_step, end_step, frequency) -> list[int]:
+    """Reference: the weights each mask update zeroes (round(s·size) zeros in all after it)."""
+    zeros = [int(round(_cubic_sparsity(t, final, begin_step, end_step) * size))
+             for t in _update_steps(begin_step, end_step, frequency)]
+    return [zeros[0]] + [b - a for a, b in zip(zeros, zeros[1:], strict=False)]
+
+
+def check_removed_per_update(removed_per_update: Callable) -> None:
+    """Exercise 6.1: how many weights each of the callback's mask updates removes."""
+    name = "Exercise 6.1 (removed_per_update)"
+    cases = [(4608, 0.7, 422, 2363, 50), (1152, 0.7, 0, 100, 10), (2880, 0.5, 10, 95, 20),
+             (300, 0.8, 5, 5, 3), (7, 0.5, 0, 3, 1), (1000, 0.9, 0, 40, 7)]
     for args in cases:
-        call = "sparsity_at({}, initial={}, final={}, begin_step={}, end_step={})".format(*args)
-        got = call_answer(sparsity_at, name, *args)
+        call = ("removed_per_update(size={}, final_sparsity={}, begin_step={}, end_step={}, "
+                "frequency={})".format(*args))
+        got = call_answer(removed_per_update, name, *args)
         require_answer(got, name)
-        if isinstance(got, bool) or not isinstance(got, int | float | np.integer | np.floating):
-            raise AssertionError(f"{name}: {call} should return a number, got "
-                                 f"{type(got).__name__}. Hint: return one float.")
-        want = _cubic_sparsity(*args)
-        if np.isclose(got, 100 * want) and want:
-            raise AssertionError(f"{name}: {call} = {got} looks like a percentage. Hint: sparsity "
-                                 "is a fraction in [0, 1).")
-        if not 0.0 <= float(got) < 1.0:
-            raise AssertionError(f"{name}: {call} = {got} is not a sparsity. Hint: the schedule "
-                                 "must stay between initial and final, also before begin_step and "
-                                 "after end_step.")
-        if not np.isclose(got, want, rtol=1e-9, atol=1e-12):
-            step, initial, final, begin, end = args
-            where = ("before begin_step" if step < begin else "after end_step" if step > end
-                     else "inside the pruning window")
-            raise AssertionError(f"{name}: {call} returned {got}, which is wrong ({where}). Hint: "
-                                 "clamp the progress p = (step - begin_step) / (end_step - "
-                                 "begin_step) to [0, 1], and remember that the sparsity rises "
-                                 "fast at first and slowly at the end (a cube of 1 - p).")
-    passed(name, "This is the curve of TFMOT's PolynomialDecay and of "
-                 "keras3_pruning.polynomial_sparsity.")
+        if isinstance(got, np.ndarray):
+            got = got.tolist()
+        if not isinstance(got, list | tuple):
+            raise AssertionError(f"{name}: {call} should return a list (one count per mask "
+                                 f"update), got {type(got).__name__}. Hint: build a list.")
+        if any(isinstance(n, bool) or not isinstance(n, int | np.integer) for n in got):
+            raise AssertionError(f"{name}: {call} returned {[type(n).__name__ for n in got][:4]}"
+                                 "...: weights come whole. Hint: the callback zeroes an exact "
+                                 "number of weights (notebook 02's prune_count), so work with "
+                                 "whole counts and return ints.")
+        size, final, begin, end, frequency = args
+        want = _removed_per_update(*args)
+        if len(got) != len(want):
+            raise AssertionError(f"{name}: {call} has {len(got)} entries, but the callback "
+                                 f"updates the masks {len(want)} times. Hint: read the update "
+                                 "rule in section 2 (is_update_step): which steps from "
+                                 "begin_step to end_step, both included?")
+        if list(got) == want:
+            continue
+        if sum(got) != sum(want):
+            raise AssertionError(f"{name}: {call} removes {sum(got)} weights in all, but after "
+                                 "the last update the kernel holds round(final_sparsity·size) "
+                                 "zeros. Hint: if you rounded each update's share on its own, "
+                                 "the rounding errors add up; if you truncated, round instead.")
+        if all(b >= a for a, b in zip(got, got[1:], strict=False)) and got[-1] == sum(want):
+            raise AssertionError(f"{name}: {call} looks like running totals (the zeros after "
+                                 "each update). Hint: the question is how many *more* weights "
+                                 "each update removes.")
+        raise AssertionError(f"{name}: {call} returned {list(got)[:6]}..., which is wrong. Hint: "
+                             "the sparsity at each update step follows the cubic schedule of "
+                             "section 2, which rises fast at first; the zeros after an update "
+                             "are round(s·size), and the update removes the difference.")
+    passed(name, "The first updates remove the most: the schedule front-loads the damage while "
+                 "there are plenty of small weights, and leaves the network time to recover.")
 
 
-def check_int4_tensor_bytes(int4_tensor_bytes: Callable) -> None:
-    """Exercise 6.2: bytes of a packed int4 tensor plus one float32 scale per output channel."""
-    name = "Exercise 6.2 (int4_tensor_bytes)"
-    for shape in [(32, 3, 3, 16), (16, 3, 3, 1), (10, 800), (3, 3), (1, 7), (5,), (64, 3, 3, 3)]:
-        call = f"int4_tensor_bytes({shape})"
-        got = _as_int(call_answer(int4_tensor_bytes, name, shape), name, call)
-        size = int(np.prod(shape))
-        want = -(-size // 2) + 4 * shape[0]
+def check_int4_file_bytes(int4_file_bytes: Callable) -> None:
+    """Exercise 6.2: the bytes a LiteRT file spends on a per-channel int4 kernel: the packed
+    codes plus its quantization parameters as stored (a float32 scale and an int64 zero point per
+    output channel), compared with what ai-edge-quantizer really writes."""
+    from ai_edge_quantizer import recipe
+
+    from helpers import litert_quantizer, tflite_anatomy
+
+    name = "Exercise 6.2 (int4_file_bytes)"
+    stored = litert_quantizer.quantize(in_own_thread(_int4_check_model), recipe.dynamic_wi4_afp32())
+    in_file = {row["shape"]: row["bytes"] + row["quantization_bytes"]
+               for row in tflite_anatomy.constant_tensors(stored) if row["type"] == "INT4"}
+    shapes = [*in_file, (32, 3, 3, 16), (16, 3, 3, 1), (10, 801), (3, 3), (1, 7), (64, 3, 3, 3)]
+    for shape in shapes:
+        call = f"int4_file_bytes({shape})"
+        got = _as_int(call_answer(int4_file_bytes, name, shape), name, call)
+        size, channels = int(np.prod(shape)), shape[0]
+        codes = -(-size // 2)
+        want = in_file.get(shape, codes + 12 * channels)
         if got == want:
             continue
-        if got == -(-size // 2):
-            raise AssertionError(f"{name}: {call} = {got} counts the codes only. Hint: each output "
-                                 "channel also stores its scale.")
-        if got in (size + 4 * shape[0], size):
+        source = "what ai-edge-quantizer writes" if shape in in_file else "the file's layout"
+        if got in (size + 12 * channels, size, size + 4 * channels):
             raise AssertionError(f"{name}: {call} = {got} spends a whole byte per weight. Hint: "
                                  "how many 4-bit codes fit in one byte?")
-        if got == size // 2 + 4 * shape[0]:
+        if got == size // 2 + 12 * channels:
             raise AssertionError(f"{name}: {call} = {got}: an odd number of codes needs one more, "
                                  "half-filled byte. Hint: round up, not down.")
-        raise AssertionError(f"{name}: {call} returned {got}. Hint: packed codes (rounded up to "
-                             "whole bytes) + one float32 scale per output channel (axis 0).")
-    passed(name, "int4 halves int8's weight bytes; the per-channel scales are a small fixed cost.")
+        if got == codes:
+            raise AssertionError(f"{name}: {call} = {got} counts the codes only. Hint: the file "
+                                 "also stores each output channel's quantization parameters.")
+        if got == codes + 4 * channels:
+            raise AssertionError(f"{name}: {call} = {got} counts what the maths needs (codes and "
+                                 "scales), not what the file stores. Hint: symmetric quantization "
+                                 "needs no zero point, but the schema stores one per channel "
+                                 "anyway; notebook 04 measured its width.")
+        if got in (codes + 5 * channels, codes + 8 * channels, codes + 6 * channels):
+            raise AssertionError(f"{name}: {call} = {got}: the zero points are stored wider than "
+                                 "that. Hint: look up the type of `zero_point` in LiteRT's "
+                                 "schema (QuantizationParameters), or notebook 04's byte count.")
+        raise AssertionError(f"{name}: {call} returned {got}, which is not {source}. Hint: packed "
+                             "codes rounded up to whole bytes, plus, for every output channel "
+                             "(axis 0), its scale and its zero point at the widths the file "
+                             "stores them.")
+    passed(name, "The int64 zero points are a third of the fixed cost, all zeros: gzip squeezes "
+                 "them to almost nothing, but the flash of a device holds them raw.")
 
 
 @functools.cache
@@ -105,43 +158,53 @@ def _int4_check_model() -> bytes:
         return litert_quantizer.export_litert(model, Path(folder) / "check.tflite").read_bytes()
 
 
-def check_large_layers_int4(large_layers_int4: Callable) -> None:
-    """Exercise 6.3: a dynamic recipe with int4 kernels where they are large, int8 elsewhere."""
+CHECK_LAYERS = {(8, 3, 3, 1): "conv1", (16, 3, 3, 8): "conv2", (32, 3, 3, 16): "conv3",
+                (10, 288): "logits"}
+
+
+def check_int4_except(int4_except: Callable) -> None:
+    """Exercise 6.3: a dynamic recipe with int4 kernels everywhere except the named layers,
+    which keep int8; read back from the files it produces on a model with the lesson's names."""
     from helpers import litert_quantizer
 
-    name = "Exercise 6.3 (large_layers_int4)"
-    recipe = call_answer(large_layers_int4, name)
-    require_answer(recipe, name)
-    if not isinstance(recipe, list) or not recipe or not all(isinstance(r, dict) for r in recipe):
-        raise AssertionError(f"{name}: expected an ai-edge-quantizer recipe (a list of dicts), got "
-                             f"{type(recipe).__name__}. Hint: the functions in "
-                             "ai_edge_quantizer.recipe return lists; lists add up with +.")
+    name = "Exercise 6.3 (int4_except)"
     model = in_own_thread(_int4_check_model)
-    try:
-        quantized = litert_quantizer.quantize(model, recipe)
-    except ValueError as error:
-        if "calibration" in str(error):
-            raise AssertionError(f"{name}: your recipe quantizes activations, so it needs "
-                                 "calibration. Hint: use dynamic recipes (weights only).") from None
-        raise
-    stored = {row["shape"]: row["type"] for row in litert_quantizer.weight_tensors(quantized, 16)}
-    layers = {(8, 3, 3, 1): ("int8", "the small first convolution conv1 (72 weights)"),
-              (16, 3, 3, 8): ("int4", "the second convolution conv2 (1,152 weights)"),
-              (32, 3, 3, 16): ("int4", "the third convolution conv3 (4,608 weights)"),
-              (10, 288): ("int4", "the last Dense layer, logits (2,880 weights)")}
-    for shape, (kind, layer) in layers.items():
-        got = stored.get(shape, "float32")
-        if got == kind:
-            continue
-        if got == "float32":
-            raise AssertionError(f"{name}: {layer} stays float32. Hint: every kernel should be "
-                                 "quantized; a config that skips small layers leaves them float.")
-        if kind == "int8":
-            raise AssertionError(f"{name}: {layer} is stored as {got}; small layers should keep "
-                                 "int8. Hint: start from an int8 recipe for every layer, then "
-                                 "override the large ones.")
-        raise AssertionError(f"{name}: {layer} is stored as {got}, not int4. Hint: a recipe's "
-                             "`regex` is matched against each operator's *output tensor* name, "
-                             "and the last layer's output is renamed after the model's output; "
-                             "`operation_name` selects operators by type.")
+    for keep in (["conv1"], ["logits"], ["conv2", "conv3"], []):
+        call = f"int4_except({keep})"
+        rules = call_answer(int4_except, name, list(keep))
+        require_answer(rules, name)
+        if not isinstance(rules, list) or not rules or not all(isinstance(r, dict) for r in rules):
+            raise AssertionError(f"{name}: {call} should return an ai-edge-quantizer recipe (a "
+                                 f"list of dicts), got {type(rules).__name__}. Hint: the "
+                                 "functions in ai_edge_quantizer.recipe return lists; lists add "
+                                 "up with +.")
+        try:
+            quantized = litert_quantizer.quantize(model, rules)
+        except ValueError as error:
+            if "calibration" in str(error):
+                raise AssertionError(f"{name}: {call} quantizes activations, so it needs "
+                                     "calibration. Hint: use dynamic recipes (weights only)."
+                                     ) from None
+            raise
+        stored = {row["shape"]: row["type"]
+                  for row in litert_quantizer.weight_tensors(quantized, 16)}
+        for shape, layer in CHECK_LAYERS.items():
+            want = "int8" if layer in keep else "int4"
+            got = stored.get(shape, "float32")
+            if got == want:
+                continue
+            if got == "float32":
+                raise AssertionError(f"{name}: with {call}, {layer} stays float32. Hint: every "
+                                     "kernel should be quantized; a config that skips small "
+                                     "layers leaves them float.")
+            if want == "int8":
+                raise AssertionError(f"{name}: with {call}, {layer} is stored as {got}, not "
+                                     "int8. Hint: later rules override earlier ones, and a "
+                                     "rule's `regex` is matched against each operator's *output "
+                                     "tensor* name: print the file's tensor names; the last "
+                                     "layer's output is renamed after the model's output, and "
+                                     "`operation_name` selects operators by type.")
+            raise AssertionError(f"{name}: with {call}, {layer} is stored as {got}, not int4. "
+                                 "Hint: start from int4 for every layer, then override only "
+                                 "the kept ones; an empty regex matches every name.")
     passed(name, "Mixed precision by layer: the recipe format LiteRT uses for its LLM recipes.")
