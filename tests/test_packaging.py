@@ -70,6 +70,7 @@ def test_the_wheel_holds_every_module_of_both_packages_and_nothing_else(wheel):
         names = set(archive.namelist())
     checks = {n for n in _modules("helpers") if n.startswith("helpers/checks/")}
     assert "helpers/checks/__init__.py" in checks and len(checks) >= 7
+    assert "helpers/locale/zh_CN/LC_MESSAGES/checks.mo" in names, "the checks' Chinese messages"
     for package in PACKAGES:
         missing = sorted(_modules(package) - names)
         assert not missing, f"the wheel lacks {missing}"

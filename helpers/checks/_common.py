@@ -8,16 +8,17 @@ from typing import TypeVar
 
 import numpy as np
 
+from helpers.i18n import _, exercise_label
+
 
 class NotAttemptedError(NotImplementedError):
     """Raised by a check when the exercise still holds its placeholder."""
 
 
 def _not_attempted(exercise: str) -> NotAttemptedError:
-    return NotAttemptedError(
-        f"{exercise} is not attempted yet: replace `raise NotImplementedError()` (or the `None`) "
-        "with your code, run that cell, then run this check again."
-    )
+    return NotAttemptedError(_(
+        "{exercise} is not attempted yet: replace `raise NotImplementedError()` (or the `None`) "
+        "with your code, run that cell, then run this check again.").format(exercise=exercise_label(exercise)))
 
 
 def require_answer(value, exercise: str):
@@ -31,7 +32,8 @@ def call_answer(function: Callable, exercise: str, *args, **kwargs):
     """Call the learner's function, turning NotImplementedError into a plain 'not attempted' error."""
     require_answer(function, exercise)
     if not callable(function):
-        raise AssertionError(f"{exercise}: expected a function, got {type(function).__name__}.")
+        raise AssertionError(_("{exercise}: expected a function, got {type}.").format(
+            exercise=exercise_label(exercise), type=type(function).__name__))
     try:
         return function(*args, **kwargs)
     except NotImplementedError:
@@ -40,17 +42,20 @@ def call_answer(function: Callable, exercise: str, *args, **kwargs):
 
 def passed(exercise: str, detail: str = "") -> None:
     """Print the pass message of an exercise."""
-    print(f"✅ {exercise} passed. {detail}".rstrip())
+    line = _("✅ {exercise} passed.").format(exercise=exercise_label(exercise))
+    print(f"{line} {detail}".rstrip())
 
 
 def _as_int(value, exercise: str, what: str) -> int:
     require_answer(value, exercise)
     if isinstance(value, bool) or not isinstance(value, int | np.integer | float | np.floating):
-        raise AssertionError(f"{exercise}: {what} should be a number, got {type(value).__name__}. "
-                             "Hint: return the result of arithmetic, not a string or a list.")
+        raise AssertionError(_("{exercise}: {what} should be a number, got {type}. "
+                               "Hint: return the result of arithmetic, not a string or a list.").format(
+            exercise=exercise_label(exercise), what=what, type=type(value).__name__))
     if float(value) != int(value):
-        raise AssertionError(f"{exercise}: {what} should be a whole number, got {value}. "
-                             "Hint: counts of parameters and bytes are integers.")
+        raise AssertionError(_("{exercise}: {what} should be a whole number, got {value}. "
+                               "Hint: counts of parameters and bytes are integers.").format(
+            exercise=exercise_label(exercise), what=what, value=value))
     return int(value)
 
 
