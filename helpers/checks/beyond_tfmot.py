@@ -122,7 +122,7 @@ def check_int4_file_bytes(int4_file_bytes: Callable) -> None:
                              "codes rounded up to whole bytes, plus, for every output channel "
                              "(axis 0), its scale and its zero point at the widths the file "
                              "stores them.")
-    passed(name, "The int64 zero points are a third of the fixed cost, all zeros: gzip squeezes "
+    passed(name, "The int64 zero points are two thirds of the per-channel cost, all zeros: gzip squeezes "
                  "them to almost nothing, but the flash of a device holds them raw.")
 
 
