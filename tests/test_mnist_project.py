@@ -305,3 +305,40 @@ def test_mnist_record_benchmark_runs_one_seed_and_meets_the_floor(tmp_path):
     assert seed["int8"]["accuracy"] >= MIN_ACCURACY and seed["int8"]["gzipped_bytes"] <= MAX_GZIPPED
     data = (tmp_path / "seed_0" / "final_model.tflite").read_bytes()
     assert seed["int8"]["gzipped_bytes"] == len(gzip.compress(data, 9))
+
+
+def test_committed_summary_records_flash_and_arena_for_every_stage():
+    summary = json.loads((helpers.ROOT / "benchmarks" / "results" / "04_summary.json").read_text())
+    assert not summary["quick_run"] and len(summary["stages"]) >= 7
+    for row in summary["stages"]:
+        assert row["flash_bytes"] == row["bytes"] > row["gzipped_bytes"] > 0, row["stage"]
+        assert row["arena_bytes"] > 0 and row["arena_source"] in ("TFLM", "LiteRT"), row["stage"]
+        assert (row["arena_source"] == "LiteRT") == ("tflm_error" in row), row["stage"]
+    assert summary["stages"][-1]["arena_source"] == "TFLM", "the final int8 model runs under TFLM"
+    assert "batch of one" in summary["export"]
+
+
+def test_committed_tutorial_record_labels_its_exports_and_holds_the_ablation():
+    record = json.loads((helpers.ROOT / "benchmarks" / "results" / "tfmot_tutorial.json").read_text())
+    assert not record["quick_run"]
+    assert all(row["name"].endswith("dynamic-range") for row in record["results"])
+    assert all("export_int8" in row["name"] for row in record["results_course_export"])
+    cells = {(row["architecture"], row["recipe"]) for row in record["ablation"]}
+    assert cells == {(a, r) for a in ("tutorial CNN", "course CNN") for r in ("tutorial", "course")}
+
+
+@pytest.mark.benchmark
+def test_tfmot_tutorial_benchmark_runs_small_with_its_ablation(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, str(helpers.ROOT / "benchmarks" / "tfmot_tutorial.py"), "--ablation",
+               "--json", str(tmp_path / "t.json"), "--out", str(tmp_path)]
+    subprocess.run(command, capture_output=True, text=True, timeout=1800, check=True,
+                   env={**os.environ, "COURSE_QUICK": "1"})
+    record = json.loads((tmp_path / "t.json").read_text())
+    assert record["quick_run"] and len(record["ablation"]) == 4 and len(record["results_course_export"]) == 2
+    for row in record["ablation"]:
+        data = (tmp_path / f"ablation_{row['architecture'].split()[0]}_arch_{row['recipe']}_recipe.tflite").read_bytes()
+        assert row["int8"]["gzipped_bytes"] == len(gzip.compress(data, 9))
