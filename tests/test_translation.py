@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -175,3 +176,17 @@ def test_the_command_rejects_an_unknown_notebook_and_mark_without_cells(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["translate", "mark", "02_pruning.ipynb"])
     assert exit_info.value.code == 2 and "mark needs a notebook and cell ids" in capsys.readouterr().err
+
+
+def test_the_chinese_readme_gets_the_results_table_in_chinese(tmp_path):
+    from coursetools import results
+
+    summary = {"quick_run": False, "final_model": "final.tflite", "stages": [
+        {"stage": "final int8", "file": "final.tflite", "accuracy": 0.9912, "bytes": 9_000, "gzipped_bytes": 5_999}],
+        "compression_vs_float_baseline": {"gzipped_ratio": 63.2, "accuracy_change_pp": 1.17}}
+    (tmp_path / "04_summary.json").write_text(json.dumps(summary))
+    chinese = results.table(tmp_path, "zh_CN")
+    assert chinese.startswith("| 模型 | 笔记本 | 测试准确率 | 字节 | gzip 后 |\n")
+    assert "| **final int8** | 04 | **99.12%** | 9,000 | **5,999** |" in chinese  # stage names as printed
+    assert "笔记本 04 的最终模型（gzip 后）比它的浮点基线（第一行）小 63×，准确率变化 +1.17 个百分点。" in chinese
+    assert results.table(tmp_path, "en").splitlines()[2:] != chinese.splitlines()[2:]
