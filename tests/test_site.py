@@ -328,8 +328,11 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
-PAGES = ["index.html", "instructors.html", "data/README.html", "license.html"] + [
-    f"notebooks/{name}.html" for name in LESSONS]
+ZH_LESSONS = sorted(p.stem for p in site.CHINESE.notebook_dir.glob("*.ipynb")) if site.CHINESE.present() else []
+REFERENCE_PAGES = ["index.html", "instructors.html", "data/README.html", "license.html"]
+PAGES = REFERENCE_PAGES + [f"notebooks/{name}.html" for name in LESSONS] + (
+    [f"zh/{page}" for page in REFERENCE_PAGES] + [f"zh/notebooks_zh/{name}.html" for name in ZH_LESSONS]
+    if ZH_LESSONS else [])
 
 # Runs in the page: waits for MathJax and every image (lazy ones made eager), then reports what a reader sees.
 READ_PAGE = """
@@ -349,8 +352,9 @@ const done = arguments[arguments.length - 1];
     rendered: article.querySelectorAll('.math mjx-container').length,
     images: images.map(img => ({src: img.getAttribute('src'), width: img.naturalWidth, alt: img.alt})),
     colab: [...document.querySelectorAll('a[href*="colab.research.google.com"]')].map(a => a.href),
-    solutions: [...document.querySelectorAll('details.hide')].filter(
-      d => d.querySelector('summary').textContent.includes('Show solution')).map(d => d.open),
+    solutions: [...document.querySelectorAll('details.hide')].filter(d => /Show solution|显示答案/.test(
+      d.querySelector('summary').textContent)).map(d => d.open),
+    switch: [...document.querySelectorAll('a.language-switch')].map(a => a.href),
     hiddenTests: document.body.innerText.includes('HIDDEN TESTS'),
     noise: [...article.querySelectorAll('.cell_output')].map(e => e.innerText).filter(
       t => /\\d+%\\||absl::|oneDNN custom operations|^[IWEF]\\d{4} \\d\\d:\\d\\d/m.test(t)),
@@ -382,10 +386,14 @@ def test_every_page_reads_as_intended_in_a_real_browser(served, browser):
         for image in seen["images"]:
             assert image["width"] > 0, f"{page}: image {image['src']} did not load"
             assert image["alt"].strip(), f"{page}: image {image['src']} has no alt text"
-        if page.startswith("notebooks/"):  # (the instructors' guide explains the hidden-test markers)
+        if ZH_LESSONS:
+            assert len(seen["switch"]) == 1, f"{page}: no link to the other edition"
+            switch_to = seen["switch"][0].removeprefix(served)
+            assert switch_to in PAGES or switch_to in {"index.html", "zh/index.html"}, f"{page}: switch to {switch_to}"
+        if Path(page).parent.name in {"notebooks", "notebooks_zh"}:  # (the guide explains the hidden-test markers)
             assert not seen["hiddenTests"], f"{page} shows hidden tests"
             assert seen["noise"] == [], f"{page}: progress-bar debris or library log lines {seen['noise']}"
-            notebook = page.removesuffix(".html") + ".ipynb"
+            notebook = page.removeprefix("zh/").removesuffix(".html") + ".ipynb"
             assert seen["colab"], f"{page} has no Colab link"
             for link in seen["colab"]:
                 assert link.endswith(f"/github/{GITHUB_REPO}/blob/main/{notebook}"), f"{page}: Colab link {link}"
@@ -426,6 +434,35 @@ def test_a_solution_opens_with_a_click_and_shows_its_code(served, browser):
     # The browser lays the opened block out on its next frame: wait for it rather than read it at once.
     WebDriverWait(browser, 10).until(lambda _: code.is_displayed())
     assert "### BEGIN SOLUTION" in code.text
+
+
+@pytest.mark.site
+def test_the_language_switch_leads_to_the_same_lesson_in_chinese_and_back(served, browser):
+    from selenium.webdriver.common.by import By
+
+    if not ZH_LESSONS:
+        pytest.skip("no Chinese notebooks yet")
+    lesson = ZH_LESSONS[0]
+    browser.get(f"{served}notebooks/{lesson}.html")
+    browser.find_element(By.CSS_SELECTOR, "a.language-switch").click()
+    assert browser.current_url == f"{served}zh/notebooks_zh/{lesson}.html"
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN"
+    assert "显示答案" in browser.page_source
+    browser.find_element(By.CSS_SELECTOR, "a.language-switch").click()
+    assert browser.current_url == f"{served}notebooks/{lesson}.html"
+
+
+@pytest.mark.site
+def test_the_chinese_edition_has_its_own_search(served, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    if not ZH_LESSONS:
+        pytest.skip("no Chinese notebooks yet")
+    browser.get(f"{served}zh/search.html?q=量化")
+    WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#search-results ul.search li"))
+    links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#search-results li a")]
+    assert any(f"zh/notebooks_zh/{ZH_LESSONS[0]}.html" in link for link in links), links
 
 
 @pytest.mark.site
