@@ -70,3 +70,13 @@ def test_section_10_measures_the_microcontrollers_rounding_and_cites_cmsis_nn(ce
     assert "micro.interpreter(ptq[\"int8\"])" in code and "ours[rule] != tflm_logits" in code
     assert "CMSIS_NN_USE_SINGLE_ROUNDING" in text and "github.com/ARM-software/CMSIS-NN/blob/" in text
     assert "float32 scales" in text and "QuantizeMultiplier" in text
+
+
+def test_the_depth_issue_20_asks_for_is_measured_in_code(cells):
+    """Issue 20's depth items each run as code: zero-point algebra, batch-norm folding, activation calibration
+    and the representative-set sweep, fixed output scales read from a file, a16w8, linear vs k-means++ starts."""
+    code = "\n".join(cell.source for cell in cells if cell.cell_type == "code")
+    for needle in ("pair_min_weight", "symmetric_codes(folded_kernel", "one_sided_mse_top(",
+                   "representative_images=x_train[:n]", '"SOFTMAX"', '"linear (Deep Compression)"',
+                   "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8"):
+        assert needle in code, needle
