@@ -19,9 +19,10 @@ import nbformat
 import pytest
 
 from coursetools import assignments, nbgrader_cells
-from coursetools.paths import NOTEBOOK_DIR, ROOT
+from coursetools.paths import NOTEBOOK_DIR, ROOT, ZH_NOTEBOOK_DIR
 
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+ZH_NOTEBOOKS = sorted(ZH_NOTEBOOK_DIR.glob("*.ipynb"))  # the Chinese edition: the same exercises and grade ids
 
 
 def test_every_notebook_carries_its_nbgrader_metadata():
@@ -119,11 +120,11 @@ def _with_one_wrong_answer(notebook: nbformat.NotebookNode, lesson: str) -> tupl
 
 
 @pytest.mark.nbgrader
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS + ZH_NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_autograde_gives_full_zero_and_all_but_one_exercise(path, tmp_path):
     from nbgrader.api import Gradebook
 
-    assignment, name = path.stem, path.name
+    assignment, name = path.stem + ("_zh" if path.parent == ZH_NOTEBOOK_DIR else ""), path.name
     (tmp_path / "source" / assignment).mkdir(parents=True)
     shutil.copy2(path, tmp_path / "source" / assignment / name)
     root = f"--CourseDirectory.root={tmp_path}"
