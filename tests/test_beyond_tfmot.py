@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import warnings
 
 import nbformat
 import numpy as np
@@ -132,7 +133,10 @@ def test_what_the_notebook_says_about_keras3_quantization_holds_for_the_pinned_k
     assert tape.gradient(y, x).numpy().tolist() == [1.0, 1.0, 0.0]  # straight through inside the range
     model = keras.Sequential([keras.layers.Input((6, 6, 1)), keras.layers.Conv2D(2, 3, name="conv"),
                               keras.layers.Flatten(), keras.layers.Dense(3, name="dense")])
-    model.quantize("int8")
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        model.quantize("int8")
+    assert any("Layer Conv2D does not have a `quantize` method" in str(w.message) for w in said)
     assert model.get_layer("dense").quantization_mode == "int8"
     assert getattr(model.get_layer("conv"), "quantization_mode", None) is None
 
