@@ -1,5 +1,6 @@
 """Pruning masks from scratch in NumPy (no TensorFlow, no Keras): magnitude pruning per layer
-and with one global threshold, and n:m patterns. `helpers.pruning` (tf_keras models) and
+and with one global threshold, and n:m patterns; the bytes of sparse storage formats, and per-layer
+sparsities allocated from a sensitivity scan. `helpers.pruning` (tf_keras models) and
 `helpers.keras3_pruning` (Keras 3) both build on them."""
 
 from __future__ import annotations
@@ -144,3 +145,87 @@ def satisfies_nm(weights, n: int = 2, m: int = 4) -> bool:
     array = as_weights(weights)
     _validate_nm(array, n, m)
     return bool(((array.reshape(array.shape[0] // m, m, -1) != 0).sum(axis=1) <= n).all())
+
+
+# --- sparse storage formats -------------------------------------------------------------------
+
+SPARSE_FORMATS = ("bitmask", "csr")
+
+
+def sparse_format_bytes(weights, fmt: str, value_bytes: int = 4, index_bytes: int = 4) -> int:
+    """Bytes of a 2-D `weights` array stored in a sparse format, counted from a real encoding.
+
+    - "bitmask": `np.packbits` of the nonzero pattern (one bit per position, whole bytes), then the
+      nonzero values, `value_bytes` each;
+    - "csr" (compressed sparse row): rows + 1 row offsets and one column index per nonzero,
+      `index_bytes` each, then the nonzero values, `value_bytes` each.
+
+    Taught in notebook 02, §5 (Exercise 2.4 asks for the break-even point).
+    """
+    array = as_weights(weights, "weights", 2, "(rows, cols)")
+    if fmt not in SPARSE_FORMATS:
+        raise ValueError(f"fmt must be one of {SPARSE_FORMATS}, got {fmt!r}")
+    value_bytes = integer("value_bytes", value_bytes, 1, 8)
+    index_bytes = integer("index_bytes", index_bytes, 1, 8)
+    nonzero = array != 0
+    values = array[nonzero]
+    if fmt == "bitmask":
+        return len(np.packbits(nonzero.ravel()).tobytes()) + values.size * value_bytes
+    rows, cols = np.nonzero(nonzero)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=array.shape[0]))])
+    return (offsets.size + cols.size) * index_bytes + values.size * value_bytes
+
+
+# --- per-layer sparsity allocation ------------------------------------------------------------
+
+def _layer_segments(grid, drops, size: int, max_drop: float) -> list[tuple[float, float, float]]:
+    """(cost per pruned weight, from, to) of each piece of one layer's interpolated drop curve that
+    stays within `max_drop`; the costs are made non-decreasing so pieces are taken in order."""
+    grid, drops = np.asarray(grid, float), np.asarray(drops, float)
+    pieces, worst = [], 0.0
+    for lo, hi, d_lo, d_hi in zip(grid[:-1], grid[1:], drops[:-1], drops[1:], strict=True):
+        if d_lo > max_drop:
+            break
+        end = hi if d_hi <= max_drop else lo + (max_drop - d_lo) / (d_hi - d_lo) * (hi - lo)
+        worst = max(worst, (d_hi - d_lo) / ((hi - lo) * size))
+        pieces.append((worst, float(lo), float(end)))
+        if end < hi:
+            break
+    return pieces
+
+
+def allocate_sparsities(sensitivity: dict, sizes: dict, target: float, max_drop: float) -> dict:
+    """Per-layer sparsities that prune exactly `target` of all weights at the least predicted loss.
+
+    `sensitivity[layer] = (grid, drops)`: a one-layer-at-a-time scan (sparsities from 0 upwards, and
+    the accuracy drop measured at each). The predicted drop of a layer is the scan interpolated
+    linearly (`np.interp`), and the layers' drops add up. No layer may exceed `max_drop`; the weights
+    are taken where one more pruned weight costs the least (greedy on the pieces of the curves, which
+    is optimal for convex curves). Raises ValueError when the limits cannot reach the target.
+
+    Taught in notebook 02, §6 (Exercise 2.5).
+    """
+    if set(sensitivity) != set(sizes):
+        raise ValueError(f"sensitivity and sizes must name the same layers, got {sorted(sensitivity)} "
+                         f"and {sorted(sizes)}")
+    target = validate_sparsity(target)
+    pieces = sorted((cost, layer, lo, hi) for layer, (grid, drops) in sensitivity.items()
+                    for cost, lo, hi in _layer_segments(grid, drops, sizes[layer], max_drop))
+    chosen = dict.fromkeys(sizes, 0.0)
+    needed = target * sum(sizes.values())
+    for _cost, layer, lo, hi in pieces:
+        if needed <= 0:
+            break
+        take = min((hi - lo) * sizes[layer], needed)
+        chosen[layer] = lo + take / sizes[layer]
+        needed -= take
+    if needed > 1e-6:
+        raise ValueError(f"no allocation prunes {target:.1%} of the weights with every layer's predicted "
+                         f"drop at most {max_drop}: {needed:,.0f} weights short")
+    return chosen
+
+
+def predicted_drop(sensitivity: dict, sparsities: dict) -> float:
+    """Sum over layers of the scan's drop, interpolated at each layer's sparsity (notebook 02, §6)."""
+    return float(sum(np.interp(sparsities[layer], *map(np.asarray, sensitivity[layer]))
+                     for layer in sensitivity))

@@ -9,14 +9,18 @@ import numpy as np
 from helpers import keras
 from helpers._validate import integer
 from helpers.masks import (  # noqa: F401  (the notebooks and tests call them from here)
+    SPARSE_FORMATS,
+    allocate_sparsities,
     as_weights,
     global_magnitude_masks,
     magnitude_mask,
     magnitude_prune,
     magnitude_threshold,
     nm_mask,
+    predicted_drop,
     prune_count,
     satisfies_nm,
+    sparse_format_bytes,
     validate_sparsity,
 )
 
@@ -264,3 +268,4 @@ class KeepMasks(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         apply_masks(self.model, self.masks)
+

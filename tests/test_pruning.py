@@ -323,3 +323,56 @@ def test_filter_l1_norms_scores_each_filter():
     np.testing.assert_allclose(pruning.filter_l1_norms(kernel), [0.0, 0.5, 18.0, 0.0])
     with pytest.raises(ValueError, match="4-D"):
         pruning.filter_l1_norms(np.ones((3, 3)))
+
+
+# --- sparse formats and per-layer allocation (notebook 02, Exercises 2.4 and 2.5) ----------------
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (784, 128), (10, 1)])
+@pytest.mark.parametrize("value_bytes,index_bytes", [(4, 4), (1, 2), (2, 1)])
+def test_sparse_format_bytes_match_scipy_and_packbits(shape, value_bytes, index_bytes):
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    rng = np.random.default_rng(7)
+    w = rng.normal(size=shape) * (rng.random(shape) < 0.3)
+    csr = scipy_sparse.csr_matrix(w)
+    assert pruning.sparse_format_bytes(w, "csr", value_bytes, index_bytes) == \
+        (csr.indptr.size + csr.indices.size) * index_bytes + csr.data.size * value_bytes
+    assert pruning.sparse_format_bytes(w, "bitmask", value_bytes, index_bytes) == \
+        np.packbits(w.ravel() != 0).size + np.count_nonzero(w) * value_bytes
+
+
+@pytest.mark.parametrize("bad,match", [(("coo",), "fmt"), (("csr", 0), "value_bytes"),
+                                       (("csr", 4, 1.5), "index_bytes")])
+def test_sparse_format_bytes_rejects_bad_arguments(bad, match):
+    with pytest.raises(ValueError, match=match):
+        pruning.sparse_format_bytes(np.ones((2, 2)), *bad)
+
+
+def _scan():
+    grid = [0.0, 0.5, 0.8, 0.9, 0.99]
+    return ({"a": (grid, [0, .001, .004, .01, .1]), "b": (grid, [0, .01, .03, .06, .3]),
+             "c": (grid, [0, .02, .06, .12, .5])}, {"a": 50_000, "b": 10_000, "c": 1_000})
+
+
+@pytest.mark.parametrize("target", [0.0, 0.3, 0.6, 0.8])
+def test_allocate_sparsities_is_exact_within_limits_and_beats_uniform(target):
+    scan, sizes = _scan()
+    chosen = pruning.allocate_sparsities(scan, sizes, target, 0.05)
+    assert abs(sum(chosen[k] * sizes[k] for k in sizes) - target * sum(sizes.values())) <= 1e-6
+    assert all(np.interp(chosen[k], *scan[k]) <= 0.05 + 1e-12 for k in sizes)
+    assert pruning.predicted_drop(scan, chosen) <= pruning.predicted_drop(scan, dict.fromkeys(sizes, target)) + 1e-12
+
+
+def test_allocate_sparsities_takes_the_cheapest_weights_first():
+    scan, sizes = _scan()
+    chosen = pruning.allocate_sparsities(scan, sizes, 0.5, 0.05)
+    assert chosen["a"] > chosen["b"] >= chosen["c"] == 0.0
+
+
+def test_allocate_sparsities_raises_when_the_limits_cannot_reach_the_target():
+    scan, sizes = _scan()
+    with pytest.raises(ValueError, match="short"):
+        pruning.allocate_sparsities(scan, sizes, 0.9, 0.005)
+    with pytest.raises(ValueError, match="same layers"):
+        pruning.allocate_sparsities(scan, {"a": 1}, 0.5, 0.05)
+    with pytest.raises(ValueError, match="sparsity"):
+        pruning.allocate_sparsities(scan, sizes, 1.5, 0.05)

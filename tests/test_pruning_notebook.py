@@ -93,3 +93,42 @@ def test_a_quick_run_record_is_refused(tmp_path):
     path.write_text(json.dumps({"quick_run": True, "rows": []}))
     with pytest.raises(pytest.fail.Exception, match="COURSE_QUICK=1"):
         _record(path)
+
+
+# --- benchmarks/pruning_schedules.py: LeNet-300-100 toward Han et al.'s 92% (read by notebook 02, §7) -------------
+
+SCHEDULES_JSON = helpers.ROOT / "benchmarks" / "results" / "pruning_schedules.json"
+PRUNED_ARMS = ("PolynomialDecay", "one-shot + fine-tune")
+
+
+def _check_schedules_record(record: dict) -> None:
+    rows, target = record["rows"], record["target_sparsity"]
+    assert set(rows) >= {"baseline", "control: unpruned", "one-shot, no fine-tuning", *PRUNED_ARMS}
+    budget = (record["epochs"] + record["prune_epochs"]) * record["steps_per_epoch"]
+    for arm in (*PRUNED_ARMS, "control: unpruned"):
+        assert rows[arm]["train_steps"] == budget, f"{arm}: not the same step budget"
+    for arm in PRUNED_ARMS:
+        for layer, sparsity in target.items():
+            assert abs(rows[arm]["sparsity"][layer] - sparsity) < 1e-3, f"{arm} {layer}: {rows[arm]['sparsity']}"
+    assert rows["control: unpruned"]["overall_sparsity"] == 0 == rows["baseline"]["overall_sparsity"]
+    for row in rows.values():
+        assert 0.05 < row["test_accuracy"] <= 1 and 0.05 < row["val_accuracy"] <= 1
+
+
+def test_committed_pruning_schedules_record_is_a_full_run_with_equal_budgets():
+    record = json.loads(SCHEDULES_JSON.read_text())
+    assert not record["quick_run"] and record["epochs"] >= 10 and record["prune_epochs"] >= 10
+    assert record["train_images"] >= 50_000 * 0.9 and record["test_images"] == 10_000
+    _check_schedules_record(record)
+
+
+@pytest.mark.benchmark
+def test_pruning_schedules_benchmark_runs_small(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "schedules.json"
+    command = [sys.executable, str(helpers.ROOT / "benchmarks" / "pruning_schedules.py"), "--epochs", "1",
+               "--prune-epochs", "1", "--images", "3000", "--json", str(out)]
+    subprocess.run(command, capture_output=True, text=True, timeout=900, check=True)
+    _check_schedules_record(json.loads(out.read_text()))

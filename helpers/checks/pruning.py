@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import numpy as np
+
+from helpers import masks
 
 from ._common import _as_int, call_answer, passed, require_answer
 
@@ -110,58 +113,128 @@ def check_nm_mask(nm_mask: Callable) -> None:
                  "sparsity_m_by_n produces.")
 
 
-def check_bitmask_bytes(bitmask_bytes: Callable) -> None:
-    """Exercise 2.4: bytes of a float32 layer stored as a bitmask plus its nonzero values."""
-    name = "Exercise 2.4 (bitmask_bytes)"
-    rng = np.random.default_rng(5)
-    cases = [np.zeros(16), np.ones(10), rng.normal(size=(784, 128)), rng.normal(size=(3, 3))]
-    cases[2][rng.random(cases[2].shape) < 0.8] = 0.0
-    cases[3][0] = 0.0
-    for weights in cases:
-        got = _as_int(call_answer(bitmask_bytes, name, weights.copy()), name,
-                      f"bitmask_bytes of a {weights.shape} array")
-        nonzero = int(np.count_nonzero(weights))
-        want = -(-weights.size // 8) + 4 * nonzero
-        if got != want:
-            raise AssertionError(
-                f"{name}: for {weights.size} weights with {nonzero} nonzeros you returned {got} bytes, "
-                "which is not right. Hint: one *bit* per position (rounded up to whole bytes) says "
-                "which entries are nonzero, then 4 bytes for each nonzero float32 value.")
-    passed(name, "At 80% sparsity the bitmask format takes about a quarter of the dense bytes.")
+def _dense_and_encoded(fmt: str, shape: tuple, value_bytes: int, index_bytes: int, nonzeros: int) -> tuple[int, int]:
+    """Dense bytes, and the bytes of a real encoding of a matrix of `shape` with `nonzeros` nonzeros."""
+    rng = np.random.default_rng(nonzeros)
+    flat = np.zeros(int(np.prod(shape)))
+    flat[rng.permutation(flat.size)[:nonzeros]] = rng.uniform(0.5, 1.0, nonzeros)
+    encoded = masks.sparse_format_bytes(flat.reshape(shape), fmt, value_bytes, index_bytes)
+    return flat.size * value_bytes, encoded
 
 
-def check_per_layer_sparsities(choose_sparsities: Callable, layer_sizes: dict,
-                               baseline_accuracy: float, evaluate: Callable) -> None:
-    """Exercise 2.5: per-layer sparsities with >= 75% overall sparsity and <= 1 pp accuracy loss.
+MAX_NONZEROS_CASES = [  # (format, shape, value bytes, index bytes)
+    ("bitmask", (784, 128), 4, 4), ("csr", (784, 128), 4, 4), ("csr", (784, 128), 1, 2),
+    ("bitmask", (3, 3), 1, 2), ("bitmask", (128, 10), 1, 1), ("bitmask", (300, 100), 2, 2),
+    ("csr", (300, 100), 4, 2), ("csr", (10, 7), 4, 4), ("csr", (5, 64), 2, 1), ("csr", (64, 5), 2, 1),
+]
 
-    `layer_sizes` maps layer name to kernel size; `evaluate(sparsities)` prunes, fine-tunes and
-    returns the accuracy on held-out validation data, compared with `baseline_accuracy` on the same
-    data (it is called only once the cheap conditions hold).
+
+def check_max_nonzeros(max_nonzeros: Callable) -> None:
+    """Exercise 2.4: the largest number of nonzeros at which a sparse format is no bigger than dense.
+
+    The expected count comes from real encodings (`helpers.masks.sparse_format_bytes`: `np.packbits`
+    for the bitmask, offsets and column indices for CSR), not from a formula.
     """
+    name = "Exercise 2.4 (max_nonzeros)"
+    for fmt, shape, value_bytes, index_bytes in MAX_NONZEROS_CASES:
+        got = _as_int(call_answer(max_nonzeros, name, fmt, shape, value_bytes, index_bytes), name,
+                      f"max_nonzeros({fmt!r}, {shape}, {value_bytes}, {index_bytes})")
+        size = shape[0] * shape[1]
+        what = (f"for {fmt!r}, shape {shape}, {value_bytes}-byte values and {index_bytes}-byte indices "
+                f"you returned {got}")
+        hint = ("Hint: the bitmask costs one bit per position (whole bytes) whatever the count, and each "
+                "nonzero adds its value." if fmt == "bitmask" else
+                "Hint: CSR stores rows + 1 row offsets whatever the count, and each nonzero adds a column "
+                "index and a value.")
+        if not 0 <= got <= size:
+            raise AssertionError(f"{name}: {what}, but a matrix of {size} entries holds 0 to {size} "
+                                 f"nonzeros. Hint: return a count of nonzeros, not bytes or a fraction.")
+        dense, encoded = _dense_and_encoded(fmt, shape, value_bytes, index_bytes, got)
+        if encoded > dense:
+            raise AssertionError(f"{name}: {what}, but encoded with that many nonzeros the format takes "
+                                 f"{encoded:,} B, more than the {dense:,} B of dense storage. {hint}")
+        if got < size and _dense_and_encoded(fmt, shape, value_bytes, index_bytes, got + 1)[1] <= dense:
+            raise AssertionError(f"{name}: {what}: that many fit ({encoded:,} B against {dense:,} B dense), "
+                                 f"but it is not the largest count that does. {hint} "
+                                 "Solve the inequality for the count, and mind the rounding.")
+    passed(name, "The break-even counts match real encodings (np.packbits and CSR arrays) byte for byte.")
+
+
+def _sensitivity_cases() -> list[tuple[dict, dict, float, float]]:
+    """(sensitivity, sizes, target, max_drop) cases with three or more layers (and one with two)."""
+    grid = [0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99]
+    lenet = {"fc1": (grid, [0, .0005, .001, .002, .004, .01, .03, .08]),
+             "fc2": (grid, [0, .001, .003, .006, .015, .03, .08, .2]),
+             "fc3": (grid, [0, .004, .01, .02, .05, .1, .3, .5])}
+    lenet_sizes = {"fc1": 784 * 300, "fc2": 300 * 100, "fc3": 100 * 10}
+    coarse = [0.0, 0.25, 0.5, 0.75, 0.9, 0.99]
+    two = {"big": (coarse, [0.05 * s for s in coarse]), "small": (coarse, [0.01 * s for s in coarse])}
+    cnn_grid = [0.0, 0.3, 0.6, 0.8, 0.9, 0.95]
+    cnn = {"conv1": (cnn_grid, [0, .01, .04, .09, .2, .4]), "conv2": (cnn_grid, [0, .002, .006, .015, .03, .07]),
+           "conv3": (cnn_grid, [0, .001, .002, .004, .008, .02]), "dense": (cnn_grid, [0, .001, .003, .01, .05, .2])}
+    cnn_sizes = {"conv1": 288, "conv2": 4608, "conv3": 18432, "dense": 5120}
+    cliff_grid = [0.0, 0.5, 0.7, 0.9, 0.99]
+    cliff = {"wide": (cliff_grid, [0, .001, .002, .004, .03]), "mid": (cliff_grid, [0, .01, .03, .06, .3]),
+             "out": (cliff_grid, [0, .02, .05, .1, .4])}
+    cliff_sizes = {"wide": 50_000, "mid": 20_000, "out": 2_000}
+    rng = np.random.default_rng(25)
+    random_curves = {f"layer{i}": (grid, [0.0, *np.cumsum(np.sort(rng.exponential(0.004, len(grid) - 1)))])
+                     for i in range(5)}
+    random_sizes = {layer: int(rng.integers(500, 60_000)) for layer in random_curves}
+    return [(lenet, lenet_sizes, 0.9, 0.02), (two, {"big": 100_000, "small": 1_000}, 0.5, 0.05),
+            (cnn, cnn_sizes, 0.8, 0.03), (cliff, cliff_sizes, 0.78, 0.01), (random_curves, random_sizes, 0.7, 0.01)]
+
+
+def check_choose_sparsities(choose_sparsities: Callable) -> None:
+    """Exercise 2.5: per-layer sparsities from a sensitivity scan that prune exactly the target share
+    of all weights, keep every layer within its drop limit, and predict a smaller loss than uniform."""
     name = "Exercise 2.5 (choose_sparsities)"
-    choice = require_answer(call_answer(choose_sparsities, name), name)
-    if not isinstance(choice, dict) or set(choice) != set(layer_sizes):
-        raise AssertionError(f"{name}: return a dict with one sparsity per layer, keys "
-                             f"{sorted(layer_sizes)}. Hint: e.g. {{'{next(iter(layer_sizes))}': 0.5, ...}}.")
-    for layer, value in choice.items():
-        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-            raise AssertionError(f"{name}: the sparsity of {layer!r} should be a number, got "
-                                 f"{type(value).__name__}. Hint: a fraction such as 0.5.")
-        if not 0.0 <= float(value) < 1.0:
-            raise AssertionError(f"{name}: the sparsity of {layer!r} must be in [0, 1), got {value}. "
-                                 "Hint: 1.0 would remove the whole layer.")
-    total = sum(layer_sizes.values())
-    overall = sum(float(choice[k]) * layer_sizes[k] for k in layer_sizes) / total
-    if overall < 0.75:
-        raise AssertionError(f"{name}: your choice gives an overall sparsity of {overall:.1%}, below "
-                             "the 75% asked. Hint: overall sparsity weights each layer by its number "
-                             "of weights; look at which layer holds most of them.")
-    accuracy = float(evaluate(dict(choice)))
-    loss_pp = 100 * (baseline_accuracy - accuracy)
-    if loss_pp > 1.0:
-        raise AssertionError(f"{name}: after fine-tuning the accuracy is {accuracy:.2%}, {loss_pp:.2f} "
-                             "percentage points below the baseline (at most 1 allowed). Hint: the "
-                             "sensitivity scan shows which layer tolerates pruning; spare the "
-                             "sensitive one and push the tolerant one.")
-    passed(name, f"overall sparsity {overall:.1%}, accuracy {accuracy:.2%} "
-                 f"({-loss_pp:+.2f} percentage points vs the baseline).")
+    for sensitivity, sizes, target, max_drop in _sensitivity_cases():
+        given = copy.deepcopy(sensitivity)
+        choice = require_answer(call_answer(choose_sparsities, name, given, dict(sizes), target, max_drop), name)
+        case = f"for layers {sorted(sizes)} (target {target:.0%}, max_drop {max_drop})"
+        if not isinstance(choice, dict) or set(choice) != set(sizes):
+            raise AssertionError(f"{name}: {case} return a dict with one sparsity per layer. "
+                                 "Hint: {layer: sparsity, ...} with the keys of `sizes`.")
+        for layer, value in choice.items():
+            if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating) \
+                    or not 0.0 <= float(value) <= 1.0:
+                raise AssertionError(f"{name}: {case} the sparsity of {layer!r} is {value!r}. "
+                                     "Hint: each sparsity is a fraction in [0, 1].")
+        pruned = sum(float(choice[layer]) * sizes[layer] for layer in sizes)
+        wanted = target * sum(sizes.values())
+        if abs(pruned - wanted) > 1:
+            raise AssertionError(f"{name}: {case} your sparsities prune {pruned:,.1f} weights in all, "
+                                 f"{'more' if pruned > wanted else 'fewer'} than the target share of "
+                                 f"{sum(sizes.values()):,} weights (one weight of slack). Hint: the overall "
+                                 "sparsity weighs each layer by its size, and a layer may stop between two "
+                                 "grid points.")
+        for layer, (grid, drops) in sensitivity.items():
+            drop = float(np.interp(float(choice[layer]), grid, drops))
+            if drop > max_drop + 1e-9:
+                raise AssertionError(f"{name}: {case} layer {layer!r} at sparsity {float(choice[layer]):.4f} "
+                                     f"has a predicted drop of {drop:.4f}, above max_drop. Hint: each layer "
+                                     "has a largest sparsity its scan allows; never go past it.")
+        mine = masks.predicted_drop(sensitivity, choice)
+        uniform = masks.predicted_drop(sensitivity, dict.fromkeys(sizes, target))
+        best = masks.predicted_drop(sensitivity, masks.allocate_sparsities(sensitivity, sizes, target, max_drop))
+        if mine > max(best, (best + uniform) / 2) + 1e-9:
+            raise AssertionError(f"{name}: {case} your choice predicts a total drop of {mine:.4f}; the same "
+                                 f"sparsity everywhere predicts {uniform:.4f}, and the check asks for at least "
+                                 "half of the gain the best allocation achieves over that. Hint: compare the "
+                                 "layers by the drop one more pruned *weight* costs (a slope divided by the "
+                                 "layer's size), and prune where it is cheapest first.")
+        if given != sensitivity:
+            raise AssertionError(f"{name}: your function changed the scan it was given. Hint: read it, do not "
+                                 "modify it.")
+    sensitivity, sizes, _target, _max = _sensitivity_cases()[0]
+    try:
+        choice = call_answer(choose_sparsities, name, copy.deepcopy(sensitivity), dict(sizes), 0.95, 0.002)
+    except ValueError:
+        choice = None
+    if choice is not None:
+        raise AssertionError(f"{name}: for layers {sorted(sizes)} at target 95% with max_drop 0.002 no "
+                             "allocation exists, but your function returned one. Hint: when even every "
+                             "layer at its limit prunes too few weights, raise ValueError.")
+    passed(name, "Exact overall sparsity, every layer within its limit, a smaller predicted drop than "
+                 "uniform sparsity.")
