@@ -114,6 +114,45 @@ def prune_preserving_qat(model):
         annotated, tfmot.experimental.combine.Default8BitPrunePreserveQuantizeScheme())
 
 
+def cluster_and_fit(stripped, x, y, clusters: int, epochs: int, learning_rate: float, skip=(),
+                    batch_size: int = 128, validation_split: float = 0.1, augment: dict | None = None,
+                    seed: int = 0, verbose: int = 2):
+    """Tie each weight of every Conv2D and Dense layer (except those in `skip`) of a pruned, stripped
+    model to one of `clusters` centroids per layer (TFMOT's sparsity-preserving clustering: the
+    zeros stay zero, k-means++ centroids), fine-tune, and return the model with the clustering
+    wrappers stripped: plain layers whose kernels hold at most `clusters` distinct nonzero values.
+
+    The first step of TFMOT's PCQAT pipeline (its guide's "sparsity preserving clustering")."""
+    _require_stripped(stripped, "stripped")
+    positive_int("clusters", clusters)
+    clustering = _tfmot().clustering.keras
+    settings = dict(number_of_clusters=clusters, preserve_sparsity=True,
+                    cluster_centroids_init=clustering.CentroidInitialization.KMEANS_PLUS_PLUS)
+
+    def wrap(layer):
+        if isinstance(layer, keras.layers.Conv2D | keras.layers.Dense) and layer.name not in skip:
+            return clustering.cluster_weights(layer, **settings)
+        return layer
+
+    base = keras.models.clone_model(stripped)  # a copy: the wrappers take over their layers' kernels
+    base.set_weights(stripped.get_weights())
+    clustered = keras.models.clone_model(base, clone_function=wrap)  # wraps base's trained layers
+    fit_cosine(clustered, x, y, epochs, learning_rate, batch_size, validation_split, augment, seed=seed,
+               verbose=verbose)
+    return clustering.strip_clustering(clustered)
+
+
+def pcqat_model(clustered):
+    """Wrap a pruned, clustered and stripped model for quantization-aware training that keeps both
+    its zeros and its clusters (TFMOT's PCQAT: Default8BitClusterPreserveQuantizeScheme with
+    preserve_sparsity=True)."""
+    _require_stripped(clustered, "clustered")
+    tfmot = _tfmot()
+    annotated = tfmot.quantization.keras.quantize_annotate_model(clustered)
+    return tfmot.quantization.keras.quantize_apply(
+        annotated, tfmot.experimental.combine.Default8BitClusterPreserveQuantizeScheme(preserve_sparsity=True))
+
+
 def stage_record(name: str, path: str | os.PathLike, accuracy: float, nonzero_params: int,
                  latency_us: float, root: str | os.PathLike | None = None,
                  memory: dict | None = None) -> dict:

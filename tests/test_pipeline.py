@@ -180,6 +180,40 @@ def test_prune_preserving_qat_refuses_unstripped_models():
         pipeline.prune_preserving_qat(pruned)
 
 
+def test_clustering_keeps_the_zeros_and_ties_the_rest_to_few_values_and_pcqat_keeps_both():
+    stripped = train_pruned(0.5)
+    zeros = stripped.get_layer("logits").kernel.numpy() == 0
+    x, y = data()
+    clustered = pipeline.cluster_and_fit(stripped, x, y, clusters=4, epochs=1, learning_rate=1e-3,
+                                         validation_split=0.0, batch_size=16, verbose=0)
+    assert not pipeline.is_pruning_wrapped(clustered) and [la.name for la in clustered.layers] == [
+        la.name for la in stripped.layers]
+    for name in ("conv", "logits"):
+        kernel = clustered.get_layer(name).kernel.numpy()
+        assert len(np.unique(kernel[kernel != 0])) <= 4, name
+    assert np.all(clustered.get_layer("logits").kernel.numpy()[zeros] == 0)
+    assert np.array_equal(stripped.get_layer("logits").kernel.numpy() == 0, zeros), "the input model is unchanged"
+    pcqat = pipeline.pqat_and_fit(clustered, x, y, epochs=1, learning_rate=1e-2, validation_split=0.0,
+                                  batch_size=16, verbose=0, make_model=pipeline.pcqat_model)
+    data_int8 = pipeline.export_int8(pcqat, x[:16])
+    from helpers import tflite_anatomy
+
+    for row in tflite_anatomy.tensor_values(data_int8):
+        if row["part"] == "weights":
+            for channel in row["values"].reshape(row["shape"][0], -1):
+                assert len(np.unique(channel[channel != 0])) <= 4
+    assert tflite_anatomy.weight_sparsity(data_int8) >= 0.4  # the logits' zeros survive PCQAT and export
+
+
+def test_clustering_refuses_an_unstripped_model_and_too_few_clusters():
+    pruned = pipeline.prune_model(tiny_model(), pipeline.polynomial_schedule(0.5, 2))
+    x, y = data()
+    with pytest.raises(ValueError, match="strip_pruning"):
+        pipeline.cluster_and_fit(pruned, x, y, clusters=4, epochs=1, learning_rate=1e-3)
+    with pytest.raises(ValueError, match="clusters"):
+        pipeline.cluster_and_fit(pipeline.strip_pruning(pruned), x, y, clusters=0, epochs=1, learning_rate=1e-3)
+
+
 def test_stage_record_reports_the_real_sizes(tmp_path):
     path = tmp_path / "models" / "m.tflite"
     path.parent.mkdir()
