@@ -342,3 +342,29 @@ def test_tfmot_tutorial_benchmark_runs_small_with_its_ablation(tmp_path):
     for row in record["ablation"]:
         data = (tmp_path / f"ablation_{row['architecture'].split()[0]}_arch_{row['recipe']}_recipe.tflite").read_bytes()
         assert row["int8"]["gzipped_bytes"] == len(gzip.compress(data, 9))
+
+
+def test_the_committed_pcqat_results_keep_the_clusters_and_the_flash_bytes():
+    record = json.loads((helpers.ROOT / "benchmarks" / "results" / "pcqat.json").read_text())
+    assert not record["quick_run"] and [run["seed"] for run in record["seeds"]] == [0, 1, 2]
+    for run in record["seeds"]:
+        assert run["pcqat"]["most_codes_per_channel"] <= run["clusters"] < run["pqat"]["most_codes_per_channel"]
+        assert run["clustered_ptq"]["most_codes_per_channel"] <= run["clusters"]
+        assert run["pcqat"]["bytes"] == run["pqat"]["bytes"], "clustering changes no flash byte"
+        assert run["pcqat"]["gzipped_bytes"] < run["pqat"]["gzipped_bytes"]
+
+
+@pytest.mark.benchmark
+def test_pcqat_benchmark_runs_one_quick_seed(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, str(helpers.ROOT / "benchmarks" / "pcqat.py"), "--seeds", "0", "--clusters", "12",
+               "--json", str(tmp_path / "p.json")]
+    subprocess.run(command, capture_output=True, text=True, timeout=900, check=True,
+                   env={**os.environ, "COURSE_QUICK": "1", "COURSE_OUTPUT_DIR": str(tmp_path)})
+    record = json.loads((tmp_path / "p.json").read_text())
+    [run] = record["seeds"]
+    assert record["quick_run"] and run["clusters"] == 12 and set(record["mean"]) == {"pqat", "clustered_ptq", "pcqat"}
+    assert run["pcqat"]["most_codes_per_channel"] <= 12 and run["pcqat"]["bytes"] == run["pqat"]["bytes"]
