@@ -7,14 +7,21 @@ import re
 
 import pytest
 
-from coursetools.paths import README, ZH_NOTEBOOK_DIR, ZH_README
+from coursetools.paths import NOTEBOOK_DIR, README, ZH_NOTEBOOK_DIR, ZH_README
 from coursetools.translation import check_files
 
 CHINESE_NOTEBOOKS = sorted(ZH_NOTEBOOK_DIR.glob("*.ipynb"))
 
 
-def test_there_is_a_chinese_notebook():
-    assert CHINESE_NOTEBOOKS, f"no notebook in {ZH_NOTEBOOK_DIR}"
+def test_every_english_notebook_has_its_chinese_notebook():
+    english = sorted(p.name for p in NOTEBOOK_DIR.glob("*.ipynb"))
+    assert [p.name for p in CHINESE_NOTEBOOKS] == english, "run `coursetools translate sync`, then translate"
+
+
+def test_the_chinese_readme_opens_the_chinese_notebooks():
+    text = ZH_README.read_text(encoding="utf-8")
+    for path in CHINESE_NOTEBOOKS:
+        assert f"](notebooks_zh/{path.name})" in text and f"/blob/main/notebooks_zh/{path.name})" in text, path.name
 
 
 @pytest.mark.parametrize("path", CHINESE_NOTEBOOKS, ids=lambda p: p.name)
