@@ -22,7 +22,10 @@ from coursetools import assignments, nbgrader_cells
 from coursetools.paths import NOTEBOOK_DIR, ROOT, ZH_NOTEBOOK_DIR
 
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-ZH_NOTEBOOKS = sorted(ZH_NOTEBOOK_DIR.glob("*.ipynb"))  # the Chinese edition: the same exercises and grade ids
+# The Chinese edition has the same code cells, hence the same exercises and grade ids (coursetools translate
+# check, in the test command, proves it for every notebook); autograding one of them shows the release and the
+# gradebook work on a translated notebook without doubling the heavy checks' time.
+ZH_NOTEBOOKS = sorted(ZH_NOTEBOOK_DIR.glob("*.ipynb"))[:1]
 
 
 def test_every_notebook_carries_its_nbgrader_metadata():
