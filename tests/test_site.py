@@ -359,17 +359,23 @@ const done = arguments[arguments.length - 1];
     noise: [...article.querySelectorAll('.cell_output')].map(e => e.innerText).filter(
       t => /\\d+%\\||absl::|oneDNN custom operations|^[IWEF]\\d{4} \\d\\d:\\d\\d/m.test(t)),
   });
- } catch (error) { done({error: String(error)}); }
+ } catch (error) { done({error: String(error), stack: String(error.stack)}); }
 })();
 """
 
 
 def _read(browser, url: str) -> tuple[dict, list]:
     """What a page shows once loaded, and the console's errors while it loaded."""
-    browser.get_log("browser")  # drop what earlier pages logged
-    browser.get(url)
-    browser.set_script_timeout(60)
-    seen = browser.execute_async_script(READ_PAGE)
+    for _attempt in (1, 2):
+        browser.get_log("browser")  # drop what earlier pages logged
+        browser.get(url)
+        browser.set_script_timeout(60)
+        seen = browser.execute_async_script(READ_PAGE)
+        # The reading script itself once failed on a long page (a TypeError inside MathJax's start-up promise
+        # while the page was still settling; the page read cleanly when loaded again): read it a second time
+        # before calling it an error. A page that is really broken fails both times.
+        if "error" not in seen:
+            break
     assert "error" not in seen, f"{url}: {seen}"
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     return seen, errors
