@@ -89,6 +89,11 @@ class Edition:
     prefix: str  # its folder under html/ ("" for the main edition)
     words: dict[str, str]
 
+    @property
+    def state_suffix(self) -> str:
+        """What this edition's Sphinx sources and doctrees folders add to their names ("" or "_zh")."""
+        return f"_{self.prefix}" if self.prefix else ""
+
     def present(self) -> bool:
         """Whether this edition's notebooks and README exist in the checkout."""
         return self.readme.is_file() and any(self.notebook_dir.glob("*.ipynb"))
@@ -621,7 +626,7 @@ def build_edition(edition: Edition, site_dir: Path, cache_dir: Path, execute_mis
     # Student copies as `coursetools student notebooks/ --out student/` writes them (badges open student/NN_x.ipynb).
     students = {path.name: student_notebook(nbformat.read(path, as_version=4), path.name, f"student/{path.name}")
                 for path in paths}
-    suffix = f"_{edition.prefix}" if edition.prefix else ""
+    suffix = edition.state_suffix
     stage_sources(site_dir / f"source{suffix}", pages, students, folder, repo, edition, editions)
     build_html(site_dir / f"source{suffix}", site_dir / "html" / edition.prefix, site_dir / f"doctrees{suffix}",
                sphinx_config(repo, edition), log)
@@ -659,8 +664,7 @@ def run(args: argparse.Namespace) -> int:
     """Build the site; exit 1 naming what went wrong."""
     if args.clean:
         for edition in EDITIONS:
-            suffix = f"_{edition.prefix}" if edition.prefix else ""
-            for name in ("html", f"doctrees{suffix}", f"source{suffix}"):
+            for name in ("html", f"doctrees{edition.state_suffix}", f"source{edition.state_suffix}"):
                 shutil.rmtree(Path(args.out) / name, ignore_errors=True)
     try:
         build_site(args.out, execute_missing=not args.cached_only)

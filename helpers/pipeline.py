@@ -108,10 +108,13 @@ def prune_preserving_qat(model):
     (quantize_annotate_model + quantize_apply with Default8BitPrunePreserveQuantizeScheme).
     Taught in notebook 04, §4.3 (Exercise 4.2)."""
     _require_stripped(model, "model")
-    tfmot = _tfmot()
-    annotated = tfmot.quantization.keras.quantize_annotate_model(model)
-    return tfmot.quantization.keras.quantize_apply(
-        annotated, tfmot.experimental.combine.Default8BitPrunePreserveQuantizeScheme())
+    return _quantize_with(model, _tfmot().experimental.combine.Default8BitPrunePreserveQuantizeScheme())
+
+
+def _quantize_with(model, scheme):
+    """TFMOT's QAT wrapping of every layer of `model` (quantize_annotate_model + quantize_apply) with `scheme`."""
+    keras_quantization = _tfmot().quantization.keras
+    return keras_quantization.quantize_apply(keras_quantization.quantize_annotate_model(model), scheme)
 
 
 def cluster_and_fit(stripped, x, y, clusters: int, epochs: int, learning_rate: float, skip=(),
@@ -147,10 +150,8 @@ def pcqat_model(clustered):
     its zeros and its clusters (TFMOT's PCQAT: Default8BitClusterPreserveQuantizeScheme with
     preserve_sparsity=True)."""
     _require_stripped(clustered, "clustered")
-    tfmot = _tfmot()
-    annotated = tfmot.quantization.keras.quantize_annotate_model(clustered)
-    return tfmot.quantization.keras.quantize_apply(
-        annotated, tfmot.experimental.combine.Default8BitClusterPreserveQuantizeScheme(preserve_sparsity=True))
+    scheme = _tfmot().experimental.combine.Default8BitClusterPreserveQuantizeScheme(preserve_sparsity=True)
+    return _quantize_with(clustered, scheme)
 
 
 def stage_record(name: str, path: str | os.PathLike, accuracy: float, nonzero_params: int,
