@@ -26,27 +26,12 @@ import helpers  # noqa: E402,F401  (first: selects legacy Keras before TensorFlo
 ARMS = ("pqat", "clustered_ptq", "pcqat")
 
 
-def distinct_nonzero_codes(model: bytes) -> int:
-    """The largest number of distinct nonzero int8 codes in any output channel of any weight tensor."""
-    import numpy as np
-
-    from helpers import tflite_anatomy
-
-    most = 0
-    for row in tflite_anatomy.tensor_values(model):
-        values = row["values"]
-        if row["part"] != "weights" or values is None or values.dtype != np.int8:
-            continue
-        for channel in values.reshape(row["shape"][0], -1):
-            most = max(most, len(np.unique(channel[channel != 0])))
-    return most
-
-
 def run_seed(seed: int, clusters: int, progress: bool) -> dict:
     """Train notebook 04's recipe to its pruned, stripped model, then finish it three ways; measure each."""
     from helpers import pipeline
     from helpers.data import load_mnist
     from helpers.metrics import gzipped_size, tflite_accuracy
+    from helpers.tflite_anatomy import most_codes_per_channel
     from helpers.training import as_float, set_seed
 
     start = time.perf_counter()
@@ -73,7 +58,7 @@ def run_seed(seed: int, clusters: int, progress: bool) -> dict:
     for arm, data in files.items():
         result[arm] = {"validation_accuracy": tflite_accuracy(data, x_val, y_val),
                        "accuracy": tflite_accuracy(data, x_test, y_test), "bytes": len(data),
-                       "gzipped_bytes": gzipped_size(data), "most_codes_per_channel": distinct_nonzero_codes(data)}
+                       "gzipped_bytes": gzipped_size(data), "most_codes_per_channel": most_codes_per_channel(data)}
     result["seconds"] = round(time.perf_counter() - start, 1)
     return result
 

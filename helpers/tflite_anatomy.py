@@ -184,6 +184,17 @@ def weight_sparsity(model: TFLiteModel) -> float:
     return sum(int(np.count_nonzero(v == 0)) for v in weights) / sum(v.size for v in weights)
 
 
+def most_codes_per_channel(model: TFLiteModel) -> int:
+    """The largest number of distinct nonzero codes in any output channel of a .tflite's int8 weight
+    tensors: at most k after clustering to k centroids per layer (per-channel scales map each centroid
+    to one code per channel), up to 255 otherwise."""
+    weights = [row for row in tensor_values(model) if row["part"] == "weights" and row["type"] == "INT8"]
+    if not weights:
+        raise ValueError("model has no int8 weight tensors: convert it with optimization='int8'")
+    return max(len(np.unique(channel[channel != 0]))
+               for row in weights for channel in row["values"].reshape(row["shape"][0], -1))
+
+
 def tensor_bytes(model: TFLiteModel) -> dict[str, int]:
     """The data of a .tflite's tensors, in bytes as stored, without the flatbuffer around it:
     "weights" (the kernels' buffers), "biases", "quantization" (the scales and zero points of
